@@ -1,0 +1,120 @@
+package core
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+//go:embed sql/tables.sql
+var tablesSQL string
+
+// catalogTable is a table of the primary as the catalog describes it.
+type catalogTable struct {
+	TableName
+	Partitioned   bool   `db:"partitioned"`
+	Persistence   string `db:"persistence"` // p permanent, u unlogged, t temporary
+	HasIdentity   bool   `db:"has_identity"`
+	HasGenerated  bool   `db:"has_generated"`
+	RLSHidesRows  bool   `db:"rls_hides_rows"`
+	EstimatedRows int64  `db:"estimated_rows"`
+}
+
+func listTables(ctx context.Context, s *server) ([]catalogTable, error) {
+	rows, err := s.conn.Query(ctx, tablesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: list tables: %w", s.role, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalogTable, error) {
+		var t catalogTable
+		err := row.Scan(&t.Schema, &t.Name, &t.Partitioned, &t.Persistence, &t.HasIdentity,
+			&t.HasGenerated, &t.RLSHidesRows, &t.EstimatedRows)
+		return t, err
+	})
+}
+
+// Selection chooses the tables of a migration.
+type Selection struct {
+	Schemas             []string    // empty: every schema but the system ones
+	ExcludeTables       []TableName // never published
+	ReplicaIdentityFull bool        // opt in to REPLICA IDENTITY FULL for tables without a key
+}
+
+// SkippedTable is a table a migration leaves out, and why.
+type SkippedTable struct {
+	TableName
+	Reason string `json:"reason"`
+}
+
+// tablePlan is what a selection makes of the primary's tables.
+type tablePlan struct {
+	publish      []catalogTable // sorted; includes tables needing an identity when opted in
+	noIdentity   []TableName    // published tables without a usable replica identity
+	skipped      []SkippedTable
+	schemas      []string // schemas the migration covers
+	unknownNames []string // schemas or excluded tables the primary does not have
+}
+
+// planTables applies a selection to the primary's tables. The sentinel table is always
+// published: it proves replication works end to end.
+func planTables(all []catalogTable, sel Selection, sentinel TableName) tablePlan {
+	var p tablePlan
+	inSchemas := func(schema string) bool {
+		return len(sel.Schemas) == 0 || slices.Contains(sel.Schemas, schema)
+	}
+	seenSchema := map[string]bool{}
+	excluded := map[TableName]bool{}
+	for _, t := range sel.ExcludeTables {
+		excluded[t] = true
+	}
+	foundExcluded := map[TableName]bool{}
+	for _, t := range all {
+		seenSchema[t.Schema] = true
+		if excluded[t.TableName] {
+			foundExcluded[t.TableName] = true
+		}
+		switch {
+		case t.TableName == sentinel:
+			p.publish = append(p.publish, t)
+		case !inSchemas(t.Schema):
+			continue
+		case excluded[t.TableName]:
+			p.skipped = append(p.skipped, SkippedTable{t.TableName, "excluded"})
+		case t.Persistence == "u":
+			p.skipped = append(p.skipped, SkippedTable{t.TableName, "unlogged: its changes are not written to the WAL, so logical replication cannot carry them"})
+		case t.Persistence == "t":
+			p.skipped = append(p.skipped, SkippedTable{t.TableName, "temporary: it belongs to one session"})
+		default:
+			p.publish = append(p.publish, t)
+			if !t.HasIdentity {
+				p.noIdentity = append(p.noIdentity, t.TableName)
+			}
+			if !slices.Contains(p.schemas, t.Schema) {
+				p.schemas = append(p.schemas, t.Schema)
+			}
+		}
+	}
+	for _, s := range sel.Schemas {
+		if !seenSchema[s] {
+			p.unknownNames = append(p.unknownNames, "schema "+ident(s)+" (missing or without tables)")
+		}
+	}
+	for _, t := range sel.ExcludeTables {
+		if !foundExcluded[t] {
+			p.unknownNames = append(p.unknownNames, "table "+t.String())
+		}
+	}
+	return p
+}
+
+func tableList(tables []TableName) string {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ", ")
+}

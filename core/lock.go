@@ -1,0 +1,114 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+)
+
+// lockClass is the first key of every pghandoff advisory lock ("pgho"); the second is a hash
+// of the migration name. The CLI, the bot and the Action all take this lock before changing
+// anything, so two people cannot run a cutover of one migration at once.
+const lockClass int32 = 0x7067686f
+
+// LockHolder describes the session that holds a migration's operation lock.
+type LockHolder struct {
+	PID             int       `json:"pid"`
+	ApplicationName string    `json:"application_name"`
+	User            string    `json:"user"`
+	ClientAddr      string    `json:"client_addr,omitempty"`
+	Since           time.Time `json:"since"`
+}
+
+func (h LockHolder) String() string {
+	s := fmt.Sprintf("%q (pid %d, user %s", h.ApplicationName, h.PID, h.User)
+	if h.ClientAddr != "" {
+		s += " from " + h.ClientAddr
+	}
+	return s + ", since " + h.Since.UTC().Format(time.RFC3339) + ")"
+}
+
+// LockedError says who holds the lock. It matches ErrLocked.
+type LockedError struct {
+	Name   string
+	Holder *LockHolder // nil when the holder could not be read
+}
+
+func (e *LockedError) Error() string {
+	if e.Holder == nil {
+		return fmt.Sprintf("migration %s is locked by another pghandoff operation", e.Name)
+	}
+	return fmt.Sprintf("migration %s is locked by %s", e.Name, e.Holder)
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+func lockKey(name string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return int32(h.Sum32())
+}
+
+// opLock is a held operation lock: a session-level advisory lock on a connection of its own,
+// so that it lasts exactly as long as the operation, and a crash frees it.
+type opLock struct{ srv *server }
+
+// acquireLock takes the operation lock of migration name on the server dsn points at, or
+// fails at once with who holds it.
+func acquireLock(ctx context.Context, role string, dsn DSN, name, operation string) (*opLock, error) {
+	srv, err := openServer(ctx, role, dsn, operation+" (lock "+name+")")
+	if err != nil {
+		return nil, err
+	}
+	ok, err := srv.exists(ctx, "SELECT pg_try_advisory_lock($1, $2)", lockClass, lockKey(name))
+	if err != nil {
+		srv.close()
+		return nil, fmt.Errorf("take operation lock: %w", err)
+	}
+	if !ok {
+		holder, _ := lockHolder(ctx, srv, name)
+		srv.close()
+		return nil, withHint(&LockedError{Name: name, Holder: holder},
+			"wait for that operation to finish; if its process is gone for good, end its session on the %s (SELECT pg_terminate_backend(pid)) to free the lock", role)
+	}
+	return &opLock{srv: srv}, nil
+}
+
+// release frees the lock by closing its session.
+func (l *opLock) release() {
+	if l != nil {
+		l.srv.close()
+	}
+}
+
+// LockStatus reports who holds migration name's operation lock on the server dsn points at;
+// nil when nobody does.
+func LockStatus(ctx context.Context, dsn DSN, name string) (*LockHolder, error) {
+	srv, err := openServer(ctx, "lock server", dsn, "who")
+	if err != nil {
+		return nil, err
+	}
+	defer srv.close()
+	return lockHolder(ctx, srv, name)
+}
+
+func lockHolder(ctx context.Context, srv *server, name string) (*LockHolder, error) {
+	var h LockHolder
+	err := srv.conn.QueryRow(ctx, `
+		SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
+		       coalesce(host(a.client_addr), ''), a.backend_start
+		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2`,
+		int64(uint32(lockClass)), int64(uint32(lockKey(name)))).
+		Scan(&h.PID, &h.ApplicationName, &h.User, &h.ClientAddr, &h.Since)
+	if err != nil {
+		if errors.Is(err, errNoRows) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read lock holder: %w", err)
+	}
+	return &h, nil
+}

@@ -1,0 +1,121 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Statement is one SQL statement pghandoff ran or, under dry-run, would run.
+type Statement struct {
+	Server string `json:"server"`
+	SQL    string `json:"sql"` // secrets masked
+}
+
+// Timeouts bound every statement that takes locks or changes schema, so that pghandoff never
+// queues behind a long transaction on a production server and blocks everyone after it.
+type Timeouts struct {
+	Lock      time.Duration // lock_timeout; default 5s
+	Statement time.Duration // statement_timeout; default 5m
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Lock <= 0 {
+		t.Lock = 5 * time.Second
+	}
+	if t.Statement <= 0 {
+		t.Statement = 5 * time.Minute
+	}
+	return t
+}
+
+// lockRetries is how often a statement that timed out waiting for a lock is tried again.
+const lockRetries = 3
+
+// runner runs (or, under dry-run, records) the mutating statements of one operation.
+type runner struct {
+	op       string
+	dryRun   bool
+	obs      Observer
+	timeouts Timeouts
+	done     []Statement
+}
+
+// prepare sets the DDL timeouts on a server's session before the runner uses it.
+func (r *runner) prepare(ctx context.Context, s *server) error {
+	t := r.timeouts.withDefaults()
+	_, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d; SET statement_timeout = %d",
+		t.Lock.Milliseconds(), t.Statement.Milliseconds()))
+	if err != nil {
+		return fmt.Errorf("%s: set timeouts: %w", s.role, err)
+	}
+	return nil
+}
+
+// exec runs sql on s. shown replaces sql in records and errors when sql carries a secret.
+// A lock timeout is retried with backoff; any other error stops the operation.
+func (r *runner) exec(ctx context.Context, s *server, sql, shown string) error {
+	if shown == "" {
+		shown = sql
+	}
+	r.obs.emit(ctx, Event{Operation: r.op, Server: s.role, Message: firstLine(shown), SQL: shown})
+	r.done = append(r.done, Statement{Server: s.role, SQL: shown})
+	if r.dryRun {
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := s.conn.Exec(ctx, sql)
+		if err == nil {
+			return nil
+		}
+		if sqlState(err) != codeLockNotAvailable || attempt == lockRetries {
+			return fmt.Errorf("%s: %s: %w", s.role, abbreviate(shown, 300), err)
+		}
+		r.obs.emit(ctx, Event{Operation: r.op, Server: s.role, Warning: true,
+			Message: "lock not available, trying again: " + firstLine(shown)})
+		if err := sleep(ctx, time.Duration(attempt+1)*500*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// note records a step that is not a statement (a finding, a skip) as progress.
+func (r *runner) note(ctx context.Context, role, format string, args ...any) {
+	r.obs.emit(ctx, Event{Operation: r.op, Server: role, Message: fmt.Sprintf(format, args...)})
+}
+
+func (r *runner) warn(ctx context.Context, role, format string, args ...any) {
+	r.obs.emit(ctx, Event{Operation: r.op, Server: role, Warning: true, Message: fmt.Sprintf(format, args...)})
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+func abbreviate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + " ..."
+	}
+	return s
+}

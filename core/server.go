@@ -1,0 +1,119 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Server roles, as they appear in statements, events and errors.
+const (
+	rolePrimary = "primary"
+	roleReplica = "replica"
+	roleProxy   = "proxy"
+)
+
+// defaultConnectTimeout bounds how long an unreachable server can hold an operation.
+const defaultConnectTimeout = 10 * time.Second
+
+// server is one open connection to one of the migration's servers.
+type server struct {
+	role    string
+	dsn     DSN
+	conn    *pgx.Conn
+	version int // server_version_num, e.g. 150004
+}
+
+// openServer connects to the server playing role, with errors that say what to check.
+func openServer(ctx context.Context, role string, dsn DSN, operation string) (*server, error) {
+	config := dsn.connConfig()
+	if config.ConnectTimeout == 0 {
+		config.ConnectTimeout = defaultConnectTimeout
+	}
+	config.RuntimeParams["application_name"] = "pghandoff " + operation
+	config.RuntimeParams["standard_conforming_strings"] = "on"
+	conn, err := pgx.ConnectConfig(ctx, config)
+	if err != nil {
+		return nil, connectError(role, dsn, err)
+	}
+	s := &server{role: role, dsn: dsn, conn: conn}
+	var v string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')").Scan(&v); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("%s: read server version: %w", role, err)
+	}
+	s.version, _ = strconv.Atoi(v)
+	return s, nil
+}
+
+func (s *server) close() {
+	if s != nil && s.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.conn.Close(ctx)
+	}
+}
+
+// major is the server's major version, e.g. 15.
+func (s *server) major() int { return s.version / 10000 }
+
+// versionString is e.g. "15.4".
+func (s *server) versionString() string {
+	return fmt.Sprintf("%d.%d", s.version/10000, s.version%10000)
+}
+
+// connectError explains a failed connection without quoting the connection string.
+func connectError(role string, dsn DSN, err error) error {
+	wrapped := fmt.Errorf("connect to %s %s: %w", role, dsn, unwrapConnect(err))
+	var netErr net.Error
+	switch code := sqlState(err); {
+	case code == codeInvalidPassword || code == codeInvalidAuth:
+		return withHint(wrapped, "check the user name and password in the %s connection string", role)
+	case code == codeInvalidCatalogName:
+		return withHint(wrapped, "check the database name in the %s connection string", role)
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return withHint(wrapped, "the %s did not answer in time: check the host and port, and that a firewall or security group lets this machine reach it", role)
+	case errors.Is(err, context.Canceled):
+		return wrapped
+	default:
+		return withHint(wrapped, "check that the %s is running and reachable at %s:%d from this machine", role, dsn.Host(), dsn.Port())
+	}
+}
+
+// unwrapConnect keeps the server's or network's reason and drops pgx's preamble, which
+// repeats the host and user.
+func unwrapConnect(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) && connErr.Unwrap() != nil {
+		return connErr.Unwrap()
+	}
+	return err
+}
+
+// queryStrings runs a query returning one text column.
+func (s *server) queryStrings(ctx context.Context, sql string, args ...any) ([]string, error) {
+	rows, err := s.conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// exists runs a query returning one boolean.
+func (s *server) exists(ctx context.Context, sql string, args ...any) (bool, error) {
+	var ok bool
+	err := s.conn.QueryRow(ctx, sql, args...).Scan(&ok)
+	return ok, err
+}
+
+var errNoRows = pgx.ErrNoRows

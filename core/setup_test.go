@@ -1,0 +1,146 @@
+package core_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// The whole replication lifecycle on the hard-case schema: setup, catch-up, identical data,
+// later writes, status before and after, teardown leaving nothing.
+func TestReplicationLifecycle(t *testing.T) {
+	forEachPair(t, func(t *testing.T, e *env) {
+		e.loadScenario()
+		opts := e.setupOptions()
+		opts.ReplicaIdentityFull = true // public.audit_log has no primary key
+		res, err := core.Setup(ctxFor(t, 2*time.Minute), opts)
+		if err != nil {
+			t.Fatalf("setup: %v (hint: %s)", err, core.Hint(err))
+		}
+		if !res.Changed || !res.SchemaImported {
+			t.Fatalf("setup did nothing: %+v", res)
+		}
+		if len(res.ReplicaIdentityFull) != 1 || res.ReplicaIdentityFull[0] != (core.TableName{Schema: "public", Name: "audit_log"}) {
+			t.Fatalf("replica identity set on %v, want public.audit_log", res.ReplicaIdentityFull)
+		}
+		if !contains(res.Warnings, `"public"."cache"`) {
+			t.Errorf("no warning about the unlogged table: %v", res.Warnings)
+		}
+
+		// Stop the apply worker: the report must say why it is not ready.
+		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` DISABLE`)
+		st, err := core.GetStatus(ctxFor(t, time.Minute), e.statusOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Ready || st.State != core.StateBroken || st.Subscription == nil || st.Subscription.Enabled || !contains(st.Reasons, "disabled") {
+			t.Fatalf("status with a disabled subscription: %+v", st)
+		}
+		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` ENABLE`)
+
+		st = e.waitReady()
+		if st.SentinelMS == nil || *st.SentinelMS <= 0 || st.LagBytes == nil || *st.LagBytes > core.DefaultMaxLag {
+			t.Fatalf("ready status without sentinel or lag: %+v", st)
+		}
+		if st.Slot == nil || !st.Slot.Active || !st.Slot.Safe() || st.Subscription == nil || !st.Subscription.WorkerRunning {
+			t.Fatalf("ready status with slot %+v subscription %+v", st.Slot, st.Subscription)
+		}
+		if len(st.Tables) != 7 || st.TableCounts["ready"] != 7 {
+			t.Fatalf("tables %+v, want 7 ready (sentinel, Customer, Order, items, events, audit_log, docs)", st.Tables)
+		}
+		if st.PrimaryVersion[:2] != "15" || st.ReplicaVersion[:2] != map[string]string{"15to15": "15", "15to17": "17"}[e.pair.Name] {
+			t.Fatalf("versions %s → %s", st.PrimaryVersion, st.ReplicaVersion)
+		}
+		check := e.assertSame()
+		if check.Rows != 4620 { // 200 customers, 2000 orders, 300 items, 2000 events, 100 log lines, 20 docs
+			t.Fatalf("verify saw %d rows", check.Rows)
+		}
+
+		e.execPrimary(readFile(t, "testdata/scenario/changes.sql"))
+		e.waitReady()
+		e.assertSame()
+		if n := e.queryInt(true, `SELECT count(*) FROM "Billing"."Customer" WHERE "user" = 'it''s me'`); n != 1 {
+			t.Fatalf("late insert not replicated")
+		}
+
+		var subOID int64 = e.queryInt(true, `SELECT oid::int8 FROM pg_subscription WHERE subname = $1`, e.m.Name)
+		down, err := core.Teardown(ctxFor(t, time.Minute), core.TeardownOptions{Migration: e.m})
+		if err != nil {
+			t.Fatalf("teardown: %v", err)
+		}
+		if len(down.Removed) < 5 {
+			t.Errorf("teardown removed only %v", down.Removed)
+		}
+		if left := e.leftovers(); len(left) > 0 {
+			t.Fatalf("left after teardown: %v", left)
+		}
+		if n := e.originsOf(subOID); n != 0 {
+			t.Fatalf("%d replication origins left", n)
+		}
+		if n := e.queryInt(false, `SELECT count(*) FROM pg_class WHERE relname = 'audit_log' AND relreplident = 'f'`); n != 0 {
+			t.Fatalf("replica identity FULL not restored")
+		}
+		again, err := core.Teardown(ctxFor(t, time.Minute), core.TeardownOptions{Migration: e.m})
+		if err != nil || len(again.Removed) != 0 {
+			t.Fatalf("second teardown: %v, removed %v", err, again.Removed)
+		}
+	})
+}
+
+// A table without a key refuses setup, names the table, and leaves nothing on either server.
+func TestSetupRefusesTableWithoutIdentity(t *testing.T) {
+	forEachPair(t, func(t *testing.T, e *env) {
+		e.loadScenario()
+		_, err := core.Setup(ctxFor(t, time.Minute), e.setupOptions())
+		if !errors.Is(err, core.ErrRefused) {
+			t.Fatalf("setup: got %v, want ErrRefused", err)
+		}
+		if want := `"public"."audit_log"`; !contains([]string{err.Error()}, want) {
+			t.Fatalf("error %q does not name %s", err, want)
+		}
+		if core.Hint(err) == "" {
+			t.Fatal("no hint")
+		}
+		if left := e.leftovers(); len(left) > 0 {
+			t.Fatalf("refused setup left %v", left)
+		}
+		if n := e.queryInt(true, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('Billing', 'inventory', 'public')`); n != 0 {
+			t.Fatalf("refused setup created %d relations on the replica", n)
+		}
+		// Excluding the table is the other way through.
+		opts := e.setupOptions()
+		opts.ExcludeTables = []core.TableName{{Schema: "public", Name: "audit_log"}}
+		if _, err := core.Setup(ctxFor(t, time.Minute), opts); err != nil {
+			t.Fatalf("setup excluding the table: %v", err)
+		}
+		st := e.waitReady()
+		for _, tbl := range st.Tables {
+			if tbl.Name == "audit_log" {
+				t.Fatal("excluded table replicated")
+			}
+		}
+	})
+}
+
+// A second setup finds everything in place and changes nothing.
+func TestSetupIsIdempotent(t *testing.T) {
+	forEachPair(t, func(t *testing.T, e *env) {
+		e.loadScenario()
+		opts := e.setupOptions()
+		opts.ReplicaIdentityFull = true
+		if _, err := core.Setup(ctxFor(t, time.Minute), opts); err != nil {
+			t.Fatal(err)
+		}
+		res, err := core.Setup(ctxFor(t, time.Minute), opts)
+		if err != nil {
+			t.Fatalf("second setup: %v", err)
+		}
+		if res.Changed || len(res.Statements) != 0 {
+			t.Fatalf("second setup changed something: %+v", res.Statements)
+		}
+		e.waitReady()
+		e.assertSame()
+	})
+}

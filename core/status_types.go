@@ -1,0 +1,73 @@
+package core
+
+import "time"
+
+// Verdicts of a status report.
+const (
+	StateReady      = "ready"       // every table replicating, lag under the threshold
+	StateCatchingUp = "catching_up" // working, not there yet
+	StateBroken     = "broken"      // something needs a person: a lost slot, a stopped subscription
+	StateNotSetUp   = "not_set_up"  // nothing of the migration exists
+)
+
+// Status is one structured report on a migration's replication.
+type Status struct {
+	Name           string              `json:"name"`
+	State          string              `json:"state"`
+	Ready          bool                `json:"ready"`
+	Reasons        []string            `json:"reasons,omitempty"`
+	Warnings       []string            `json:"warnings,omitempty"`
+	LagBytes       *int64              `json:"lag_bytes"`
+	LagSeconds     *float64            `json:"lag_seconds"`
+	MaxLagBytes    int64               `json:"max_lag_bytes"`
+	SentinelMS     *float64            `json:"sentinel_ms"`
+	Tables         []TableState        `json:"tables"`
+	TableCounts    map[string]int      `json:"table_counts"`
+	Slot           *SlotStatus         `json:"slot"`
+	Subscription   *SubscriptionStatus `json:"subscription"`
+	Publication    *PublicationStatus  `json:"publication"`
+	PrimaryVersion string              `json:"primary_version"`
+	ReplicaVersion string              `json:"replica_version"`
+	PrimaryLSN     string              `json:"primary_lsn,omitempty"`
+	CheckedAt      time.Time           `json:"checked_at"`
+}
+
+// TableState is one table's synchronisation state on the replica.
+type TableState struct {
+	TableName
+	State string `json:"state"` // init, copy, copied, sync, ready, unknown
+}
+
+// SlotStatus is the migration's replication slot on the primary.
+type SlotStatus struct {
+	Name              string `json:"name"`
+	Active            bool   `json:"active"`
+	WALStatus         string `json:"wal_status"` // reserved, extended, unreserved, lost
+	SafeWALSizeBytes  *int64 `json:"safe_wal_size_bytes"`
+	ConfirmedFlushLSN string `json:"confirmed_flush_lsn"`
+}
+
+// Safe reports whether the primary still keeps all the WAL the slot needs, with no risk of
+// dropping it soon.
+func (s SlotStatus) Safe() bool { return s.WALStatus == "reserved" || s.WALStatus == "extended" }
+
+// SubscriptionStatus is the migration's subscription on the replica.
+type SubscriptionStatus struct {
+	Name          string `json:"name"`
+	Enabled       bool   `json:"enabled"`
+	WorkerRunning bool   `json:"worker_running"`
+}
+
+// PublicationStatus is the migration's publication on the primary.
+type PublicationStatus struct {
+	Name   string `json:"name"`
+	Tables int    `json:"tables"`
+}
+
+// tableStates names pg_subscription_rel.srsubstate codes.
+var tableStates = map[string]string{
+	"i": "init", "d": "copy", "f": "copied", "s": "sync", "r": "ready",
+}
+
+// DefaultMaxLag is the lag under which a migration counts as caught up.
+const DefaultMaxLag int64 = 1 << 20
