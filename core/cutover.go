@@ -24,10 +24,11 @@ type CutoverOptions struct {
 	// exactly at the switch (see failsafe.go).
 	Failsafe bool
 	MaxLag   int64 // the readiness threshold in bytes; DefaultMaxLag when 0
-	// LockTimeout bounds each attempt to take the foreign tables' locks; 500ms when 0. It
-	// stays under PostgreSQL's deadlock_timeout (1s by default), so that when cutover and an
-	// application transaction wait for each other it is cutover that gives way, never the
-	// application. LockAttempts (3 when 0) attempts are made.
+	// LockTimeout bounds the wait for each lock of the pause (500ms when 0); the first
+	// attempts use less (100ms, doubling). It stays under PostgreSQL's deadlock_timeout (1s
+	// by default), so that when cutover and an application transaction wait for each other
+	// it is cutover that gives way, never the application. LockAttempts (5 when 0) attempts
+	// are made; each failed one releases every lock at once.
 	LockTimeout  time.Duration
 	LockAttempts int
 	DryRun       bool
@@ -43,7 +44,7 @@ func (o *CutoverOptions) setDefaults() {
 		o.LockTimeout = 500 * time.Millisecond
 	}
 	if o.LockAttempts <= 0 {
-		o.LockAttempts = 3
+		o.LockAttempts = 5
 	}
 }
 

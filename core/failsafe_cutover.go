@@ -45,6 +45,9 @@ func (c *cutover) prepareFailsafe(ctx context.Context) error {
 	if err := c.r.prepare(ctx, c.replica); err != nil {
 		return err
 	}
+	if err := ensureHelperSchema(ctx, c.r, c.replica, m); err != nil {
+		return err
+	}
 	if !fs.publication {
 		sql := fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s WITH (publish_via_partition_root = true)", ident(name), tableList(tables))
 		if err := c.r.exec(ctx, c.replica, sql, ""); err != nil {
@@ -52,9 +55,25 @@ func (c *cutover) prepareFailsafe(ctx context.Context) error {
 		}
 	}
 	if fs.slot == nil {
-		return c.r.exec(ctx, c.replica, fmt.Sprintf("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", literal(name)), "")
+		if err := c.r.exec(ctx, c.replica, fmt.Sprintf("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", literal(name)), ""); err != nil {
+			return err
+		}
 	}
-	return nil
+	// The switch is recorded in a table of the helper schema (created on the replica with the
+	// sequence views): that write is what makes the switch's synchronous commit flush the WAL.
+	if err := c.r.exec(ctx, c.replica, "CREATE TABLE IF NOT EXISTS "+c.switchTable()+" (at timestamptz NOT NULL DEFAULT now(), start_lsn pg_lsn)", ""); err != nil {
+		return err
+	}
+	// Skipping ahead now, to what the forward subscription has applied so far, leaves the
+	// pause little WAL to decode when it moves the slot to the switch.
+	_, err = c.r.queryText(ctx, c.replica, c.advanceStatement())
+	return err
+}
+
+func (c *cutover) switchTable() string { return ident(c.opts.helperSchema(), "failsafe_switch") }
+
+func (c *cutover) advanceStatement() string {
+	return fmt.Sprintf("SELECT end_lsn::text FROM pg_replication_slot_advance(%s, pg_current_wal_flush_lsn())", literal(c.opts.failsafeName()))
 }
 
 // checkFailsafe refuses, before anything changes, what would make the failsafe fail: a
@@ -116,12 +135,14 @@ func (p *pauseRun) stopForward(ctx context.Context) error {
 	if err := p.waitWorkersGone(ctx); err != nil {
 		return err
 	}
-	// A synchronous commit flushes the WAL of everything the worker applied before it.
-	if err := c.r.batch(ctx, c.replica, []string{"BEGIN", "SET LOCAL synchronous_commit = on", "SELECT pg_current_xact_id()", "COMMIT"}); err != nil {
+	// A synchronous commit that writes WAL (a transaction that writes none is not flushed,
+	// whatever synchronous_commit says) flushes everything the worker applied before it.
+	record := "INSERT INTO " + c.switchTable() + " (start_lsn) VALUES (pg_current_wal_insert_lsn())"
+	if err := c.r.batch(ctx, c.replica, []string{"BEGIN", "SET LOCAL synchronous_commit = on", record, "COMMIT"}); err != nil {
+		rollback(c.replica)
 		return err
 	}
-	advance := fmt.Sprintf("SELECT end_lsn::text FROM pg_replication_slot_advance(%s, pg_current_wal_flush_lsn())", literal(c.opts.failsafeName()))
-	lsn, err := c.r.queryText(ctx, c.replica, advance)
+	lsn, err := c.r.queryText(ctx, c.replica, c.advanceStatement())
 	if err != nil {
 		return err
 	}

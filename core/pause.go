@@ -56,13 +56,50 @@ func (c *cutover) prepareLocks(ctx context.Context) error {
 // lockBatch opens the pause's transaction and takes every lock, in one round trip. An
 // ALTER FOREIGN TABLE takes an ACCESS EXCLUSIVE lock (LOCK TABLE refuses foreign tables);
 // setting the owner it already has changes nothing.
-func (c *cutover) lockBatch() []string {
-	stmts := []string{"BEGIN", fmt.Sprintf("SET LOCAL lock_timeout = %d", c.opts.LockTimeout.Milliseconds()),
-		fmt.Sprintf("SET LOCAL statement_timeout = %d", (c.opts.MaxPause + c.opts.LockTimeout).Milliseconds())}
+func (c *cutover) lockBatch(timeout time.Duration) []string {
+	stmts := []string{"BEGIN", fmt.Sprintf("SET LOCAL lock_timeout = %d", timeout.Milliseconds()),
+		fmt.Sprintf("SET LOCAL statement_timeout = %d", (c.opts.MaxPause + timeout).Milliseconds())}
 	for _, t := range c.tables {
 		stmts = append(stmts, fmt.Sprintf("ALTER FOREIGN TABLE %s OWNER TO %s", t.name, ident(t.owner)))
 	}
 	return stmts
+}
+
+// lockBatchPrefix is the number of statements of lockBatch before the first ALTER.
+const lockBatchPrefix = 3
+
+// lockTimeout is an attempt's lock timeout: short at first, so that an attempt that
+// deadlocks with an application transaction (which holds one table and waits for another
+// the pause already holds) stalls traffic briefly, growing to LockTimeout for an
+// application whose statements are slow.
+func (c *cutover) lockTimeout(attempt int) time.Duration {
+	return min(c.opts.LockTimeout, 100*time.Millisecond<<(attempt-1))
+}
+
+// takeLocks runs the lock batch. When a lock is not granted in time it returns the index of
+// its table, read from how many statements of the batch completed.
+func (c *cutover) takeLocks(ctx context.Context, attempt int) (int, error) {
+	stmts := c.lockBatch(c.lockTimeout(attempt))
+	if attempt == 1 {
+		for _, stmt := range stmts {
+			c.r.record(ctx, c.proxy, stmt)
+		}
+	}
+	if c.opts.DryRun {
+		return -1, nil
+	}
+	results := c.proxy.conn.PgConn().Exec(ctx, strings.Join(stmts, ";\n"))
+	done := 0
+	for results.NextResult() {
+		if _, err := results.ResultReader().Close(); err != nil {
+			break
+		}
+		done++
+	}
+	if err := results.Close(); err != nil {
+		return done - lockBatchPrefix, fmt.Errorf("proxy: take the locks: %w", err)
+	}
+	return -1, nil
 }
 
 // switchBatch points the foreign server and every user mapping at the replica.
@@ -104,13 +141,13 @@ func (c *cutover) pauseWithRetries(ctx context.Context) error {
 			return err
 		}
 		if attempt == c.opts.LockAttempts {
-			reason := fmt.Sprintf("could not take the locks on the proxy's %d foreign tables within %s, %d times: long application transactions hold them",
-				len(c.tables), c.opts.LockTimeout, attempt)
+			reason := fmt.Sprintf("could not take the locks on the proxy's %d foreign tables in %d attempts (lock timeout up to %s): long application transactions hold them",
+				len(c.tables), attempt, c.opts.LockTimeout)
 			c.res.AbortReason = reason
 			return withHint(fmt.Errorf("%w: %s", ErrAborted, reason),
 				"nothing was changed: cut over at a quieter time, or raise the lock timeout")
 		}
-		c.r.warn(ctx, roleProxy, "the locks were not available within %s: released them, trying again", c.opts.LockTimeout)
+		c.r.warn(ctx, roleProxy, "a lock was not available within %s: released them all, trying again", c.lockTimeout(attempt))
 		if err := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
 			return err
 		}
@@ -123,9 +160,18 @@ func (c *cutover) pause(ctx context.Context) (retry bool, err error) {
 	start := time.Now()
 	p := &pauseRun{c: c, start: start, deadline: start.Add(c.opts.MaxPause)}
 	defer func() { c.res.PauseMS = ms(time.Since(start)) }()
-	if err := c.r.batch(ctx, c.proxy, c.lockBatch()); err != nil {
+	if failed, err := c.takeLocks(ctx, c.res.LockAttempts); err != nil {
 		rollback(c.proxy)
-		return sqlState(err) == codeLockNotAvailable, err
+		if sqlState(err) != codeLockNotAvailable {
+			return false, err
+		}
+		// Next time, wait for this table first, holding no other: an application
+		// transaction that holds it and wants another then finishes instead of deadlocking.
+		if failed > 0 && failed < len(c.tables) {
+			t := c.tables[failed]
+			c.tables = append([]lockTarget{t}, append(c.tables[:failed:failed], c.tables[failed+1:]...)...)
+		}
+		return true, err
 	}
 	c.res.LockMS = ms(time.Since(start))
 	c.emit(ctx, roleProxy, "locks taken on %d foreign tables in %.1f ms: no write reaches the primary through the proxy now", len(c.tables), c.res.LockMS)
@@ -232,7 +278,7 @@ func (p *pauseRun) waitSentinel(ctx context.Context) error {
 			p.countWaiting(ctx)
 		}
 		if time.Now().After(p.deadline) {
-			return p.abort("the replica had not applied a sentinel row written to the primary %s into the pause (max pause %s): replication is behind or stopped",
+			return p.abort("the replica had not applied a sentinel row %s after it was written to the primary, and the pause reached its limit of %s: replication is behind or stopped",
 				time.Since(written).Round(time.Millisecond), c.opts.MaxPause)
 		}
 		if err := sleep(ctx, time.Millisecond); err != nil {
