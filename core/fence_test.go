@@ -20,7 +20,9 @@ func TestFenceAndUndo(t *testing.T) {
 	e.execPrimary(`CREATE TABLE public.notes (id serial PRIMARY KEY, body text)`)
 	for _, role := range []string{writer, other} {
 		e.execPrimary(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw'; GRANT ALL ON public.notes, public.notes_id_seq TO ` + role)
-		t.Cleanup(func() { _ = e.pair.Primary.Exec(context.Background(), "postgres", "DROP OWNED BY "+role+"; DROP ROLE IF EXISTS "+role) })
+		t.Cleanup(func() {
+			_ = e.pair.Primary.Exec(context.Background(), "postgres", "DROP OWNED BY "+role+"; DROP ROLE IF EXISTS "+role)
+		})
 	}
 	// The writer's role has a setting of its own in this database: undo must put it back.
 	e.execPrimary(`ALTER ROLE ` + writer + ` IN DATABASE ` + e.primaryDB + ` SET default_transaction_read_only = off`)

@@ -159,34 +159,6 @@ func TestProxyKeepsDefaultsThroughCutover(t *testing.T) {
 	})
 }
 
-func (e *proxyEnv) scan(onReplica bool, sql string, dest any) {
-	e.t.Helper()
-	c, db := e.pair.Primary, e.primaryDB
-	if onReplica {
-		c, db = e.pair.Replica, e.replicaDB
-	}
-	conn, err := c.Connect(ctxFor(e.t, time.Minute), db)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if err := conn.QueryRow(context.Background(), sql).Scan(dest); err != nil {
-		e.t.Fatalf("%v\n%s", err, sql)
-	}
-}
-
-func (e *proxyEnv) scanProxy(sql string, dest any) {
-	e.t.Helper()
-	conn, err := e.proxy.Connect(ctxFor(e.t, time.Minute), e.proxyDB)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if err := conn.QueryRow(context.Background(), sql).Scan(dest); err != nil {
-		e.t.Fatalf("proxy: %v\n%s", err, sql)
-	}
-}
-
 // A type the proxy lacks and pghandoff cannot make stops proxy create before anything
 // changes, naming the type and the remedy; once it exists, a run completes.
 func TestProxyCreateRefusesMissingType(t *testing.T) {
