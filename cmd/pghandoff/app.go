@@ -51,6 +51,10 @@ func (a *app) exitCode(err error) int {
 	case errors.As(err, &exit):
 		return exit.code
 	case errors.As(err, &usage):
+		// Run bare, a command explains itself, as the seed scripts do.
+		if usage.cmd.Flags().NFlag() == 0 && usage.cmd.Long != "" {
+			fmt.Fprintf(a.stderr, "%s\n\n", usage.cmd.Long)
+		}
 		fmt.Fprintf(a.stderr, "error: %v\n\n%s", usage.err, usage.cmd.UsageString())
 		return exitUsage
 	}

@@ -34,15 +34,7 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 				return err
 			}
 			res, err := core.Preflight(cmd.Context(), core.PreflightOptions{Migration: m, Selection: selection, PgDump: pgDump, Observer: a.silentObserver()})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				err = printJSON(a.stdout, res)
-			} else {
-				renderPreflight(a.stdout, res)
-			}
-			if err == nil && !res.OK {
+			if err = show(a, asJSON, res, err, renderPreflight); err == nil && !res.OK {
 				return &exitError{code: exitNotReady}
 			}
 			return err

@@ -38,16 +38,7 @@ converges. --dry-run prints every statement it would run and changes nothing.`,
 			}
 			res, err := core.Setup(cmd.Context(), core.SetupOptions{Migration: m, Selection: selection, DryRun: dryRun,
 				PgDump: pgDump, Timeouts: t.timeouts(), Observer: a.observer()})
-			if res != nil {
-				if asJSON {
-					if jerr := printJSON(a.stdout, res); jerr != nil && err == nil {
-						err = jerr
-					}
-				} else {
-					renderSetup(a.stdout, res)
-				}
-			}
-			return err
+			return show(a, asJSON, res, err, renderSetup)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)

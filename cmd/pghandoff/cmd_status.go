@@ -28,15 +28,7 @@ created on the primary since setup. Exits 0 when ready, 3 when not.`,
 				return err
 			}
 			st, err := core.GetStatus(cmd.Context(), core.StatusOptions{Migration: m, MaxLag: int64(maxLag), NoSentinel: noSentinel, Observer: a.silentObserver()})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				err = printJSON(a.stdout, st)
-			} else {
-				renderStatus(a.stdout, st)
-			}
-			if err == nil && !st.Ready {
+			if err = show(a, asJSON, st, err, renderStatus); err == nil && !st.Ready {
 				return &exitError{code: exitNotReady}
 			}
 			return err

@@ -35,16 +35,7 @@ setup set. It lists what it removed. Run it after cutover, or to start over.
 			}
 			res, err := core.Teardown(cmd.Context(), core.TeardownOptions{Migration: m, Drop: drop, Confirm: yes, DryRun: dryRun,
 				PgDump: pgDump, Timeouts: t.timeouts(), Observer: a.observer()})
-			if res != nil {
-				if asJSON {
-					if jerr := printJSON(a.stdout, res); jerr != nil && err == nil {
-						err = jerr
-					}
-				} else {
-					renderTeardown(a.stdout, res)
-				}
-			}
-			return err
+			return show(a, asJSON, res, err, renderTeardown)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)

@@ -32,16 +32,7 @@ differs.`,
 				return err
 			}
 			res, err := core.Verify(cmd.Context(), core.VerifyOptions{Migration: m, Selection: selection, Parallel: parallel, Observer: a.silentObserver()})
-			if res != nil {
-				if asJSON {
-					if jerr := printJSON(a.stdout, res); jerr != nil && err == nil {
-						err = jerr
-					}
-				} else {
-					renderVerify(a.stdout, res)
-				}
-			}
-			return err
+			return show(a, asJSON, res, err, renderVerify)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)

@@ -31,16 +31,7 @@ reasons). For workflows: run it before cutover.`,
 				Timeout:       timeout, Interval: interval,
 				OnStatus: func(st *core.Status) { fmt.Fprintln(a.stderr, progressLine(st)) },
 			})
-			if st != nil {
-				if asJSON {
-					if jerr := printJSON(a.stdout, st); jerr != nil && err == nil {
-						err = jerr
-					}
-				} else if err == nil {
-					renderStatus(a.stdout, st)
-				}
-			}
-			return err
+			return show(a, asJSON, st, err, renderStatus)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)

@@ -55,3 +55,19 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// show prints a command's result, as JSON or as text, even when the command failed part way:
+// what it did is part of the answer. It returns err, or the error of printing.
+func show[T any](a *app, asJSON bool, res *T, err error, render func(io.Writer, *T)) error {
+	if res == nil {
+		return err
+	}
+	if asJSON {
+		if jerr := printJSON(a.stdout, res); err == nil {
+			err = jerr
+		}
+	} else {
+		render(a.stdout, res)
+	}
+	return err
+}
