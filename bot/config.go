@@ -23,6 +23,7 @@ type Config struct {
 	Migrations       map[string]Migration `yaml:"migrations"`
 
 	root *yaml.Node // the parsed document, to find the line of a setting
+	file string
 }
 
 // SlackConfig names the workspace whose requests the bot accepts.

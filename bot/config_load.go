@@ -56,12 +56,8 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, decodeError(file, err)
 	}
-	cfg.root = &root
+	cfg.root, cfg.file = &root, file
 	if err := cfg.validate(); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = file
-		}
 		return nil, err
 	}
 	return &cfg, nil
@@ -159,5 +155,5 @@ func child(n *yaml.Node, key string) *yaml.Node {
 
 // errAt builds a ConfigError for the setting at path.
 func (c *Config) errAt(msg string, path ...string) error {
-	return &ConfigError{Line: c.lineOf(path...), Path: strings.Join(path, "."), Msg: msg}
+	return &ConfigError{File: c.file, Line: c.lineOf(path...), Path: strings.Join(path, "."), Msg: msg}
 }

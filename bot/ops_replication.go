@@ -10,15 +10,46 @@ import (
 	"github.com/pghandoff/pghandoff/core"
 )
 
-func opPreflight(context.Context, *run) (*outcome, error) { return nil, errNotAvailable }
-
-func opSetup(ctx context.Context, r *run) (*outcome, error) {
-	sc := r.mig.Cfg.Setup
+// selection is what the migration's config says setup replicates.
+func (m *migration) selection() core.Selection {
+	sc := m.Cfg.Setup
 	sel := core.Selection{Schemas: sc.Schemas, ReplicaIdentityFull: sc.ReplicaIdentityFull}
 	for _, t := range sc.ExcludeTables {
 		tn, _ := parseTableName(t) // checked when the config was loaded
 		sel.ExcludeTables = append(sel.ExcludeTables, tn)
 	}
+	return sel
+}
+
+var checkIcons = map[string]string{core.CheckPass: ":white_check_mark:", core.CheckWarn: ":warning:", core.CheckFail: ":x:"}
+
+func opPreflight(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: r.mig.M, Selection: r.mig.selection(),
+		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	failed := len(res.Failed())
+	if res.OK {
+		fmt.Fprintf(&b, "Preflight of *%s*: every check passed or only warns (primary %s, replica %s).\n", r.req.cmd.Migration, res.PrimaryVersion, res.ReplicaVersion)
+	} else {
+		fmt.Fprintf(&b, "Preflight of *%s*: %d check(s) fail; fix them before `setup`.\n", r.req.cmd.Migration, failed)
+	}
+	for _, c := range res.Checks {
+		fmt.Fprintf(&b, "%s *%s*: %s", checkIcons[c.Status], c.Name, c.Detail)
+		if c.Remedy != "" && c.Status != core.CheckPass {
+			b.WriteString(" _Fix:_ " + c.Remedy)
+		}
+		b.WriteString("\n")
+	}
+	out := textOutcome(fmt.Sprintf("%d checks, %d failing", len(res.Checks), failed), b.String())
+	out.Failed = !res.OK
+	return out, nil
+}
+
+func opSetup(ctx context.Context, r *run) (*outcome, error) {
+	sel := r.mig.selection()
 	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel, DryRun: r.req.cmd.DryRun,
 		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
 	if err != nil {

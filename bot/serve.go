@@ -28,7 +28,8 @@ type Options struct {
 	// Ready, when set, receives the HTTP address once the bot listens (tests use port 0).
 	Ready func(addr string)
 
-	clock Clock // tests
+	clock Clock      // tests: a fake clock
+	onBot func(*Bot) // tests: replace operations before the bot serves
 }
 
 // Environment variables the bot reads through Options.Getenv.
@@ -70,6 +71,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer b.shutdown(Duration(opts.ShutdownGrace).D(10 * time.Minute))
+	if opts.onBot != nil {
+		opts.onBot(b)
+	}
 	if err := b.sched.start(ctx); err != nil {
 		return err
 	}
