@@ -26,7 +26,7 @@ type fakeSlack struct {
 
 // slackCall is one recorded request.
 type slackCall struct {
-	Method string     // "chat.postMessage", ..., or "response" for a response URL
+	Method string // "chat.postMessage", ..., or "response" for a response URL
 	Path   string
 	Form   url.Values // form fields (Web API)
 	JSON   map[string]any

@@ -2,9 +2,9 @@ package bot
 
 import (
 	"context"
-	"strconv"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
