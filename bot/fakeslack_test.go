@@ -36,9 +36,14 @@ type slackCall struct {
 // Text is what the call would show: its text and blocks.
 func (c slackCall) Text() string {
 	if c.JSON != nil {
-		return c.Raw
+		return unescapeJSON(c.Raw)
 	}
-	return c.Form.Get("text") + "\n" + c.Form.Get("blocks")
+	return c.Form.Get("text") + "\n" + unescapeJSON(c.Form.Get("blocks"))
+}
+
+// unescapeJSON undoes Go's HTML-safe escaping, so tests can look for <@U…> mentions.
+func unescapeJSON(s string) string {
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(s)
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -155,7 +160,7 @@ func (f *fakeSlack) responses(responseURL string) []string {
 	path := strings.TrimPrefix(responseURL, f.srv.URL)
 	for _, c := range f.all() {
 		if c.Method == "response" && c.Path == path {
-			out = append(out, c.Raw)
+			out = append(out, unescapeJSON(c.Raw))
 		}
 	}
 	return out
