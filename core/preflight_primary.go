@@ -93,7 +93,7 @@ func checkReplicationRole(ctx context.Context, p *preflight) error {
 
 // checkOwnership: CREATE PUBLICATION ... FOR TABLE, and REPLICA IDENTITY, need the owner.
 func checkOwnership(ctx context.Context, p *preflight) error {
-	bad, err := p.tablesWhere(ctx, `SELECT NOT pg_has_role(c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = $1::regclass`)
+	bad, err := p.tablesWhere(ctx, `NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = t::regclass), 'USAGE')`)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func checkOwnership(ctx context.Context, p *preflight) error {
 }
 
 func checkReadable(ctx context.Context, p *preflight) error {
-	bad, err := p.tablesWhere(ctx, `SELECT NOT has_table_privilege($1::regclass, 'SELECT')`)
+	bad, err := p.tablesWhere(ctx, `NOT has_table_privilege(t::regclass, 'SELECT')`)
 	if err != nil {
 		return err
 	}
@@ -113,19 +113,10 @@ func checkReadable(ctx context.Context, p *preflight) error {
 	return nil
 }
 
-// tablesWhere lists the tables to publish for which query ($1 the table) returns true.
-func (p *preflight) tablesWhere(ctx context.Context, query string) ([]string, error) {
-	var out []string
-	for _, t := range p.tables.publish {
-		var bad bool
-		if err := p.primary.conn.QueryRow(ctx, query, t.String()).Scan(&bad); err != nil {
-			return nil, fmt.Errorf("primary: check %s: %w", t, err)
-		}
-		if bad {
-			out = append(out, t.String())
-		}
-	}
-	return out, nil
+// tablesWhere lists the tables to publish for which cond (over t, the quoted name) holds.
+func (p *preflight) tablesWhere(ctx context.Context, cond string) ([]string, error) {
+	bad, err := tablesMatching(ctx, p.primary, catalogNames(p.tables.publish), cond)
+	return names(bad), err
 }
 
 func checkIdentities(_ context.Context, p *preflight) error {

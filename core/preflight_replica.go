@@ -88,17 +88,11 @@ func checkReplicaTables(ctx context.Context, p *preflight) error {
 		p.add("replica tables", CheckPass, "schema already imported by an earlier setup", "")
 		return nil
 	}
-	var clash []string
-	for _, t := range p.tables.publish {
-		found, err := p.replica.exists(ctx, "SELECT to_regclass($1) IS NOT NULL", t.String())
-		if err != nil {
-			return fmt.Errorf("replica: look for %s: %w", t, err)
-		}
-		if found {
-			clash = append(clash, t.String())
-		}
+	found, err := existingTables(ctx, p.replica, catalogNames(p.tables.publish))
+	if err != nil {
+		return err
 	}
-	p.passOrFail("replica tables", clash, CheckFail, "none of the tables exists yet on the replica",
+	p.passOrFail("replica tables", names(found), CheckFail, "none of the tables exists yet on the replica",
 		"already on the replica (the schema import would stop)", "set up into an empty database, or drop them on the replica")
 	return nil
 }
