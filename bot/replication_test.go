@@ -84,8 +84,8 @@ func TestReplicationFromSlack(t *testing.T) {
 	// Statements, steps and errors went to Slack and the log: no password with them.
 	for _, secret := range []string{pair.Primary.Password, pair.Replica.Password, testToken, testSecret} {
 		for _, call := range h.slack.all() {
-			if strings.Contains(call.Raw, secret) {
-				t.Fatalf("a secret reached Slack in %s: %s", call.Method, call.Raw)
+			if strings.Contains(call.Text(), secret) { // the Web API's own token field aside
+				t.Fatalf("a secret reached Slack in %s: %s", call.Method, call.Text())
 			}
 		}
 		if strings.Contains(h.logs.String(), secret) {
