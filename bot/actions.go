@@ -84,15 +84,38 @@ func alreadyDecided(a *approval) string {
 }
 
 func (b *Bot) expire(ctx context.Context, a *approval, c click) {
-	if ok, err := b.store.approvalExpire(ctx, a.ID, b.clock.Now()); err != nil || !ok {
+	if !b.expireApproval(ctx, a) {
 		b.tell(ctx, c, "This request is no longer pending: nothing was run.")
 		return
+	}
+	b.tell(ctx, c, fmt.Sprintf("This request expired at %s: nothing was run. Run the command again if it is still needed.", slackTime(a.ExpiresAt)))
+}
+
+// expireApproval marks an overdue approval expired, once, and takes its buttons away.
+func (b *Bot) expireApproval(ctx context.Context, a *approval) bool {
+	if ok, err := b.store.approvalExpire(ctx, a.ID, b.clock.Now()); err != nil || !ok {
+		return false
 	}
 	if err := b.msg.update(ctx, a.Channel, a.MessageTS, decidedMessage(a, fmt.Sprintf(":hourglass: expired at %s; nothing was run. Ask again if still needed.", slackTime(a.ExpiresAt)))); err != nil {
 		b.log.Warn("update expired confirmation", "err", err)
 	}
 	b.finishAudit(ctx, a.AuditID, resultExpired, "no confirmation in time")
-	b.tell(ctx, c, fmt.Sprintf("This request expired at %s: nothing was run. Run the command again if it is still needed.", slackTime(a.ExpiresAt)))
+	return true
+}
+
+// sweepApprovals expires the approvals nobody clicked in time, so that their buttons do not
+// linger in the channel.
+func (b *Bot) sweepApprovals(ctx context.Context) {
+	ids, err := b.store.approvalsOverdue(ctx, b.clock.Now())
+	if err != nil {
+		b.log.Warn("sweep approvals", "err", err)
+		return
+	}
+	for _, id := range ids {
+		if a, err := b.store.approvalGet(ctx, id); err == nil {
+			b.expireApproval(ctx, a)
+		}
+	}
 }
 
 // mayDecide checks the clicker: with a second person required, anyone of the approvers but

@@ -201,6 +201,20 @@ func TestConfirmationExpires(t *testing.T) {
 	h.slack.waitResponse(t, r, "may decide")
 	h.click("U0BOSS", actionCancel, id, ts)
 	h.slack.waitFor(t, 10*time.Second, "chat.update", "cancelled by <@U0BOSS>")
+	// An approval nobody clicks loses its buttons when it expires.
+	h.command("U0BOSS", "teardown orders --drop")
+	for deadline := time.Now().Add(30 * time.Second); len(h.slack.matching("chat.postMessage", "asks to run `teardown orders --drop`")) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second confirmation:\n%s", h.slack.dump())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := len(h.slack.matching("chat.update", "expired at"))
+	h.clock.Add(11 * time.Minute)
+	h.bot.sweepApprovals(context.Background())
+	if got := len(h.slack.matching("chat.update", "expired at")); got != before+1 {
+		t.Fatalf("sweep expired %d approvals, want 1", got-before)
+	}
 	if fc.runs.Load() != 0 {
 		t.Fatal("something ran")
 	}

@@ -61,7 +61,7 @@ func (s *scheduler) start(ctx context.Context) error {
 	if _, err := s.cron.AddFunc(every, func() { b.checkAlerts(b.work) }); err != nil {
 		return fmt.Errorf("alerts.every: %w", err)
 	}
-	if _, err := s.cron.AddFunc("@every 30s", func() { s.sync(b.work) }); err != nil {
+	if _, err := s.cron.AddFunc("@every 30s", func() { s.sync(b.work); b.sweepApprovals(b.work) }); err != nil {
 		return err
 	}
 	s.sync(ctx)

@@ -98,3 +98,21 @@ func (s *store) once(ctx context.Context, sql string, args ...any) (bool, error)
 	rows.Close()
 	return changed, rows.Err()
 }
+
+// approvalsOverdue lists pending approvals past their expiry.
+func (s *store) approvalsOverdue(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.pool.Query(ctx, q("approval_overdue"), now)
+	if err != nil {
+		return nil, fmt.Errorf("read approvals: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -21,3 +21,6 @@ RETURNING id;
 UPDATE pghandoff_bot.approvals SET state = 'expired', decided_at = $2
 WHERE id = $1 AND state = 'pending' AND expires_at <= $2
 RETURNING id;
+
+-- name: approval_overdue
+SELECT id FROM pghandoff_bot.approvals WHERE state = 'pending' AND expires_at <= $1;
