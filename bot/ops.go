@@ -21,14 +21,11 @@ func defaultOps() map[string]opFunc {
 
 // defaultPrechecks are checked again when a destructive command's button is clicked.
 func defaultPrechecks() map[string]opFunc {
-	return map[string]opFunc{"cutover": precheckCutover, "fence": precheckNotAvailable("fence"), "teardown": precheckNone}
+	return map[string]opFunc{"cutover": precheckCutover, "fence": precheckFence, "teardown": precheckNone}
 }
 
 func precheckNone(context.Context, *run) (*outcome, error) { return nil, nil }
 
-func precheckNotAvailable(string) opFunc {
-	return func(context.Context, *run) (*outcome, error) { return nil, errNotAvailable }
-}
 
 // statusOf checks one migration and records its lag for trends; it returns recent samples.
 // Alerts skip the sentinel row: they run every minute, and need no proof of delivery.

@@ -8,15 +8,6 @@ import (
 	"github.com/pghandoff/pghandoff/core"
 )
 
-// The proxy, cutover, sequences and fence operations of the core (issue 3) are wired here as
-// they land; until then each answers that it is not available, and changes nothing.
-
-func opProxyCreate(context.Context, *run) (*outcome, error) { return nil, errNotAvailable }
-func opProxyRemove(context.Context, *run) (*outcome, error) { return nil, errNotAvailable }
-func opCutover(context.Context, *run) (*outcome, error)     { return nil, errNotAvailable }
-func opSequences(context.Context, *run) (*outcome, error)   { return nil, errNotAvailable }
-func opFence(context.Context, *run) (*outcome, error)       { return nil, errNotAvailable }
-
 // precheckCutover runs when the cutover is requested and again on the approval click: the
 // migration must be ready and nobody may hold its operation lock.
 func precheckCutover(ctx context.Context, r *run) (*outcome, error) {
