@@ -26,7 +26,6 @@ func defaultPrechecks() map[string]opFunc {
 
 func precheckNone(context.Context, *run) (*outcome, error) { return nil, nil }
 
-
 // statusOf checks one migration and records its lag for trends; it returns recent samples.
 // Alerts skip the sentinel row: they run every minute, and need no proof of delivery.
 func (b *Bot) statusOf(ctx context.Context, key string, obs core.Observer, noSentinel bool) (*core.Status, []sample, error) {
