@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
 
 // The whole replication lifecycle on the hard-case schema: setup, catch-up, identical data,
@@ -143,4 +144,31 @@ func TestSetupIsIdempotent(t *testing.T) {
 		e.waitReady()
 		e.assertSame()
 	})
+}
+
+// A partitioned table whose partitions have no key is refused through its root, and the
+// opt-in sets the identity on the root and every partition.
+func TestSetupPartitionsWithoutIdentity(t *testing.T) {
+	e := newEnv(t, pgtest.Pairs(t)[0])
+	e.execPrimary(`CREATE TABLE "Part" (a int, b text) PARTITION BY LIST (a);
+		CREATE TABLE "Part_1" PARTITION OF "Part" FOR VALUES IN (1);
+		CREATE TABLE "Part_2" PARTITION OF "Part" FOR VALUES IN (2);
+		INSERT INTO "Part" VALUES (1, 'one'), (2, 'two')`)
+	_, err := core.Setup(ctxFor(t, time.Minute), e.setupOptions())
+	if !errors.Is(err, core.ErrRefused) || !contains([]string{err.Error()}, `"public"."Part"`) {
+		t.Fatalf("setup: %v", err)
+	}
+	opts := e.setupOptions()
+	opts.ReplicaIdentityFull = true
+	res, err := core.Setup(ctxFor(t, time.Minute), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ReplicaIdentityFull) != 3 {
+		t.Fatalf("identity set on %v, want the root and both partitions", res.ReplicaIdentityFull)
+	}
+	e.waitReady()
+	e.execPrimary(`UPDATE "Part" SET b = 'uno' WHERE a = 1; DELETE FROM "Part" WHERE a = 2`)
+	e.waitReady()
+	e.assertSame()
 }
