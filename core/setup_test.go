@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,9 +11,10 @@ import (
 )
 
 // The whole replication lifecycle on the hard-case schema: setup, catch-up, identical data,
-// later writes, status before and after, teardown leaving nothing.
+// later writes, status before and after, teardown leaving nothing. Also from PostgreSQL 13,
+// the oldest source supported.
 func TestReplicationLifecycle(t *testing.T) {
-	forEachPair(t, func(t *testing.T, e *env) {
+	forPairs(t, append(pgtest.Pairs(t), pgtest.OldestPair(t)), func(t *testing.T, e *env) {
 		e.loadScenario()
 		opts := e.setupOptions()
 		opts.ReplicaIdentityFull = true // public.audit_log has no primary key
@@ -51,7 +53,7 @@ func TestReplicationLifecycle(t *testing.T) {
 		if len(st.Tables) != 7 || st.TableCounts["ready"] != 7 {
 			t.Fatalf("tables %+v, want 7 ready (sentinel, Customer, Order, items, events, audit_log, docs)", st.Tables)
 		}
-		if st.PrimaryVersion[:2] != "15" || st.ReplicaVersion[:2] != map[string]string{"15to15": "15", "15to17": "17"}[e.pair.Name] {
+		if st.PrimaryVersion[:2] != fmt.Sprint(e.pair.Primary.Major) || st.ReplicaVersion[:2] != fmt.Sprint(e.pair.Replica.Major) {
 			t.Fatalf("versions %s → %s", st.PrimaryVersion, st.ReplicaVersion)
 		}
 		check := e.assertSame()
