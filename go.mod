@@ -2,7 +2,10 @@ module github.com/pghandoff/pghandoff
 
 go 1.26.8
 
-require github.com/jackc/pgx/v5 v5.12.0
+require (
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/sethvargo/go-githubactions v1.3.0
+)
 
 require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
