@@ -250,3 +250,39 @@ func TestWithoutRunnerFiles(t *testing.T) {
 		t.Errorf("warnings %v", titles)
 	}
 }
+
+// preflight passes on a sound database and fails the step on a blocker, with the check and
+// its remedy as an error annotation; the opt-in clears it.
+func TestPreflight(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.exec(e.primary, e.primaryDB, `CREATE TABLE "Keyed" (id int PRIMARY KEY)`)
+	ok := e.step(map[string]string{"command": "preflight"})
+	if ok.code != 0 || ok.outputs()["passed"] != "true" {
+		t.Fatalf("preflight on a sound database: exit %d, outputs %v, errors %v", ok.code, ok.outputs(), ok.annotations("error"))
+	}
+	if s := ok.summary(); !strings.HasPrefix(s, "### ✅ pghandoff preflight: ready to set up") || !strings.Contains(s, "| Check | Result | Detail | Fix |") {
+		t.Errorf("summary:\n%s", s)
+	}
+
+	e.exec(e.primary, e.primaryDB, `CREATE TABLE "No Key" (v int)`)
+	bad := e.step(map[string]string{"command": "preflight"})
+	if bad.code != 1 || bad.outputs()["passed"] != "false" {
+		t.Fatalf("preflight with a keyless table: exit %d, outputs %v", bad.code, bad.outputs())
+	}
+	found := false
+	for _, a := range bad.annotations("error") {
+		found = found || (strings.Contains(a.message, `"No Key"`) && strings.Contains(a.message, "Fix:"))
+	}
+	if !found {
+		t.Errorf("no error annotation naming the table with a remedy: %+v", bad.annotations("error"))
+	}
+	if s := bad.summary(); !strings.HasPrefix(s, "### ❌ pghandoff preflight") {
+		t.Errorf("summary:\n%s", s)
+	}
+
+	optIn := e.step(map[string]string{"command": "preflight", "replica-identity-full": "true"})
+	if optIn.code != 0 || optIn.outputs()["passed"] != "true" {
+		t.Errorf("preflight with replica-identity-full: exit %d, outputs %v, errors %v", optIn.code, optIn.outputs(), optIn.annotations("error"))
+	}
+}

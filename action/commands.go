@@ -26,7 +26,7 @@ var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
-		inputs: append([]string{inProxy}, selection...)},
+		inputs: selection, run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
 		inputs: append([]string{inDryRun}, selection...), long: true, run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},

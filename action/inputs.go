@@ -215,27 +215,23 @@ func parseCount(v string) (int64, error) {
 	return n, nil
 }
 
-// byteUnits are PostgreSQL's memory units, multiples of 1024.
-var byteUnits = []struct {
-	suffix string
-	factor int64
-}{{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"kB", 1 << 10}, {"B", 1}}
+// byteUnits are the CLI's --max-lag units, in any case: multiples of 1024.
+var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20,
+	"mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30, "tb": 1 << 40, "tib": 1 << 40}
 
-// parseBytes reads a byte count: a whole number, optionally with a unit as PostgreSQL
-// writes them (kB, MB, GB, TB; multiples of 1024).
+// parseBytes reads a byte count as the CLI does: 1048576, 512kB, 16MB, 1GiB.
 func parseBytes(v string) (int64, error) {
-	num, factor := strings.TrimSpace(v), int64(1)
-	for _, u := range byteUnits {
-		if strings.HasSuffix(num, u.suffix) {
-			num, factor = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.factor
-			break
-		}
+	s := strings.ToLower(strings.TrimSpace(v))
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/factor {
-		return 0, fmt.Errorf("%q is not a size: use a number of bytes, optionally with a unit (kB, MB, GB, TB), e.g. 16MB", v)
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
+	if err != nil || !ok || n > (1<<62)/unit {
+		return 0, fmt.Errorf("%q is not a size: use a number of bytes, optionally with a unit, e.g. 1048576, 512kB or 16MB", v)
 	}
-	return n * factor, nil
+	return n * unit, nil
 }
 
 // parseNames reads a comma-separated list of names; double quotes keep a comma in a name.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/pghandoff/pghandoff/core"
@@ -56,7 +57,7 @@ func (j *job) execute(ctx context.Context, cmd *command) int {
 		out.icon = iconFailed
 	}
 	j.report(cmd, out, err)
-	if err != nil || len(j.w.failures) > 0 {
+	if err != nil || out.fail || len(j.w.failures) > 0 {
 		return ExitFailed
 	}
 	return ExitOK
@@ -79,6 +80,13 @@ func (j *job) report(cmd *command, out *outcome, err error) {
 			break
 		}
 		j.w.warningf("pghandoff "+cmd.name, "%s", msg)
+	}
+	for i, msg := range out.problems {
+		if i == maxWarningAnnotations {
+			j.w.errorf("More problems", "%d more: see the step summary", len(out.problems)-i)
+			break
+		}
+		j.w.errorf("pghandoff "+cmd.name, "%s", msg)
 	}
 	if err != nil {
 		j.w.errorf(errorTitle(cmd, err), "%s", errorText(err))
@@ -109,7 +117,20 @@ func errorText(err error) string {
 	if hint := core.Hint(err); hint != "" {
 		msg += "\nTry: " + hint
 	}
-	return msg
+	return inputWords(msg)
+}
+
+var cliFlag = regexp.MustCompile(`--([a-z][a-z-]*)`)
+
+// inputWords rewrites the CLI's flags in core's remedies ("add --yes") as the Action's
+// inputs ("add input yes"), which is what a workflow author sets.
+func inputWords(s string) string {
+	return cliFlag.ReplaceAllStringFunc(s, func(flag string) string {
+		if name := flag[2:]; contains(allInputs, name) {
+			return "input " + name
+		}
+		return flag
+	})
 }
 
 // reportJSON is the core result as one line of JSON; "null" when there is none.

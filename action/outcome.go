@@ -14,6 +14,8 @@ type outcome struct {
 	facts    [][]string // rows of the key facts table: name, Markdown value
 	sections []string   // Markdown, after the facts
 	warnings []string   // plain text: annotations and a summary list
+	problems []string   // plain text: error annotations, for a verdict that fails the step
+	fail     bool       // the verdict fails the step although the operation ran
 	outputs  []output
 	report   any // the core result, the report output
 }
@@ -63,13 +65,13 @@ func (j *job) summary(cmd *command, out *outcome, err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s pghandoff %s: %s\n\n", out.icon, cmd.name, text(out.headline))
 	if err != nil {
-		fmt.Fprintf(&b, "> **Error:** %s\n", text(err.Error()))
+		fmt.Fprintf(&b, "> **Error:** %s\n", text(inputWords(err.Error())))
 		if hint := core.Hint(err); hint != "" {
-			fmt.Fprintf(&b, ">\n> **Try:** %s\n", text(hint))
+			fmt.Fprintf(&b, ">\n> **Try:** %s\n", text(inputWords(hint)))
 		}
 		b.WriteString("\n")
 	}
-	facts := [][]string{{"Migration", code(j.migrationName())}}
+	var facts [][]string
 	for _, r := range []struct {
 		name string
 		dsn  core.DSN
@@ -81,7 +83,8 @@ func (j *job) summary(cmd *command, out *outcome, err error) string {
 	if j.p.dryRun {
 		facts = append(facts, []string{"Dry run", "yes: nothing was changed"})
 	}
-	b.WriteString(table([]string{"", ""}, append(facts, out.facts...)))
+	// The migration's name heads the facts table: GitHub renders an empty header as a bar.
+	b.WriteString(table([]string{"Migration", code(j.migrationName())}, append(facts, out.facts...)))
 	if len(out.warnings) > 0 {
 		b.WriteString("\n#### Warnings\n\n" + bullets(out.warnings))
 	}

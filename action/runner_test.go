@@ -51,7 +51,7 @@ func (r *runner) run(timeout time.Duration) int {
 		Getenv: func(k string) string { return r.env[k] },
 		Stdout: &r.stdout, Stderr: &r.stderr,
 	})
-	r.t.Logf("pghandoff action (exit %d):\n%s\nstderr:\n%s", r.code, r.stdout.String(), r.stderr.String())
+	r.t.Logf("pghandoff action (exit %d):\n%s\nstderr:\n%s\nstep summary:\n%s", r.code, r.stdout.String(), r.stderr.String(), r.summary())
 	return r.code
 }
 
