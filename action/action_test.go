@@ -198,6 +198,16 @@ func TestWaitTimesOut(t *testing.T) {
 	if s := r.summary(); !strings.HasPrefix(s, "### ❌ pghandoff wait") || !strings.Contains(s, "Why it is not ready") {
 		t.Errorf("summary:\n%s", s)
 	}
+
+	// A cancelled job (the runner's cancel, or timeout-minutes) ends the wait at once.
+	all := map[string]string{"command": "wait", "primary": e.primaryDSN, "replica": e.replicaDSN, "name": e.name}
+	c := newRunner(t, all)
+	if code := c.run(2 * time.Second); code != 1 {
+		t.Fatalf("cancelled wait: exit %d", code)
+	}
+	if errs := c.annotations("error"); len(errs) != 1 || !strings.Contains(errs[0].title, "cancelled") {
+		t.Errorf("cancelled wait: %+v", errs)
+	}
 }
 
 // Another pghandoff operation holding the migration's lock stops a mutating step, with who

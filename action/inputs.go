@@ -153,7 +153,9 @@ func (p *params) set(name, v string) error {
 	case inMargin:
 		p.margin, err = parseCount(v)
 	case inSkip:
-		p.skip, err = parseCount(v)
+		if p.skip, err = parseCount(v); err == nil && p.skip == 0 {
+			err = fmt.Errorf("%q: skip ahead by at least one second of growth", v)
+		}
 	case inSchemas:
 		p.schemas, err = core.ParseSchemaNames(v)
 	case inExcludeTables:

@@ -158,3 +158,38 @@ func TestMalformedKeywordDSNMasked(t *testing.T) {
 	r.expectInputError("primary")
 	r.assertNoSecret(`se'cr et`, dsn)
 }
+
+// A server that cannot be reached fails the step with the server named, a remedy, and no
+// password anywhere.
+func TestUnreachableServer(t *testing.T) {
+	addr, accepted := listener(t)
+	inputs := map[string]string{"command": "status", "primary": dsnAt(addr, "app", nastyPassword), "replica": dsnAt(addr, "app", nastyPassword+"r")}
+	r := newRunner(t, inputs)
+	if code := r.run(time.Minute); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if accepted.Load() == 0 {
+		t.Fatal("the step never tried the server")
+	}
+	errs := r.annotations("error")
+	if len(errs) != 1 || !strings.Contains(errs[0].message, "primary") {
+		t.Fatalf("error annotations %+v", errs)
+	}
+	if s := r.summary(); !strings.HasPrefix(s, "### ❌ pghandoff status: failed") || !strings.Contains(s, "**Error:**") {
+		t.Errorf("summary:\n%s", s)
+	}
+	r.assertNoSecret(secretsOf(inputs)...)
+}
+
+// An input the command does not use is a warning, not silently ignored.
+func TestUnusedInputWarns(t *testing.T) {
+	r := newRunner(t, map[string]string{"command": "status", "max-pause": "5s"})
+	r.run(time.Minute)
+	found := false
+	for _, a := range r.annotations("warning") {
+		found = found || a.title == "Unused input max-pause"
+	}
+	if !found {
+		t.Errorf("no warning for max-pause: %+v", r.annotations("warning"))
+	}
+}
