@@ -22,6 +22,7 @@ type env struct {
 	primary, replica       *pgtest.Cluster
 	primaryDB, replicaDB   string
 	primaryDSN, replicaDSN string
+	proxyDSN               string // when the test has a proxy
 	name                   string
 	passwords              []string
 }
@@ -68,11 +69,14 @@ func (e *env) step(inputs map[string]string) *runner {
 	return r
 }
 
+// secrets are every form of every password of the test: the DSNs whole, the passwords,
+// their encodings.
 func (e *env) secrets() []string {
-	out := []string{e.primaryDSN, e.replicaDSN}
-	for _, p := range e.passwords {
-		out = append(out, core.MustParseDSN(e.primaryDSN).Secrets()...)
-		out = append(out, p)
+	out := append([]string{}, e.passwords...)
+	for _, dsn := range []string{e.primaryDSN, e.replicaDSN, e.proxyDSN} {
+		if dsn != "" {
+			out = append(out, core.MustParseDSN(dsn).Secrets()...)
+		}
 	}
 	return out
 }

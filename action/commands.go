@@ -9,7 +9,7 @@ import (
 // command is one migration step the Action can run.
 type command struct {
 	name   string
-	needs  []string // connection strings it requires
+	needs  []string // the inputs it requires: connection strings, and roles for fence
 	inputs []string // the other inputs it reads (command and name always)
 	long   bool     // prints progress for a long time (wait, cutover)
 	// run calls core and renders its result. nil: the operation is not in this build yet,

@@ -112,8 +112,12 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 		}
 	}
 	for _, name := range cmd.needs {
-		if _, ok := dsns[name]; !ok && w.input(name) == "" {
+		switch {
+		case w.input(name) != "":
+		case contains(dsnInputs, name):
 			fail(badInput(name, "%s needs the %s's connection string: set it from a secret, e.g. %s: ${{ secrets.PGHANDOFF_%s }}", cmd.name, name, name, strings.ToUpper(name)))
+		default:
+			fail(badInput(name, "%s needs input %s", cmd.name, name))
 		}
 	}
 	p.m = core.Migration{Name: w.input(inName), Primary: dsns[inPrimary], Replica: dsns[inReplica], Proxy: dsns[inProxy]}

@@ -40,11 +40,7 @@ func runSetup(ctx context.Context, j *job) (*outcome, error) {
 		out.fact("REPLICA IDENTITY FULL set on", tableNames(res.ReplicaIdentityFull))
 	}
 	if len(res.Skipped) > 0 {
-		rows := make([][]string, len(res.Skipped))
-		for i, s := range res.Skipped {
-			rows[i] = []string{code(s.TableName.String()), text(s.Reason)}
-		}
-		out.section("Tables left out", table([]string{"Table", "Reason"}, rows))
+		out.section("Tables left out", skippedTable(res.Skipped))
 	}
 	if len(res.Tables) > 0 {
 		out.section("Replicated tables", details(fmt.Sprintf("%d tables", len(res.Tables)), tableNames(res.Tables)))
@@ -60,22 +56,36 @@ func runTeardown(ctx context.Context, j *job) (*outcome, error) {
 	if res == nil {
 		return nil, err
 	}
-	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
-	switch {
-	case res.DryRun:
-		out.headline = fmt.Sprintf("dry run: %d statements would tear the migration down", len(res.Statements))
-	case len(res.Removed) > 0:
-		out.headline = fmt.Sprintf("removed %d objects", len(res.Removed))
-	default:
-		out.headline = "nothing of the migration was left to remove"
-	}
-	out.set(outChanged, boolText(len(res.Removed) > 0 && !res.DryRun))
+	out := removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res)
 	if j.p.drop {
 		out.fact("Drop replicated tables", "yes")
 	}
-	if len(res.Removed) > 0 {
-		out.section("Removed", bullets(res.Removed))
-	}
-	out.section("Statements", statements(res.Statements, res.DryRun))
 	return out, err
+}
+
+// removalOutcome renders what a removing command (teardown, proxy-remove) removed.
+func removalOutcome(dryRun bool, removed, warnings []string, stmts []core.Statement, report any) *outcome {
+	out := &outcome{icon: iconOK, warnings: warnings, report: report}
+	switch {
+	case dryRun:
+		out.headline = fmt.Sprintf("dry run: %d statements would remove it", len(stmts))
+	case len(removed) > 0:
+		out.headline = fmt.Sprintf("removed %d objects", len(removed))
+	default:
+		out.headline = "nothing of the migration was left to remove"
+	}
+	out.set(outChanged, boolText(len(removed) > 0 && !dryRun))
+	if len(removed) > 0 {
+		out.section("Removed", bullets(removed))
+	}
+	out.section("Statements", statements(stmts, dryRun))
+	return out
+}
+
+func skippedTable(skipped []core.SkippedTable) string {
+	rows := make([][]string, len(skipped))
+	for i, s := range skipped {
+		rows[i] = []string{code(s.TableName.String()), text(s.Reason)}
+	}
+	return table([]string{"Table", "Reason"}, rows)
 }
