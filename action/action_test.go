@@ -66,6 +66,11 @@ func (e *env) step(inputs map[string]string) *runner {
 	r := newRunner(e.t, all)
 	r.run(3 * time.Minute)
 	r.assertNoSecret(e.secrets()...)
+	for _, in := range []string{"primary", "replica", "proxy"} {
+		if dsn := all[in]; dsn != "" {
+			r.assertMasked(core.MustParseDSN(dsn).Secrets()...)
+		}
+	}
 	return r
 }
 

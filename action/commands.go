@@ -11,7 +11,6 @@ type command struct {
 	name   string
 	needs  []string // the inputs it requires: connection strings, and roles for fence
 	inputs []string // the other inputs it reads (command and name always)
-	long   bool     // prints progress for a long time (wait, cutover)
 	// run calls core and renders its result. nil: the operation is not in this build yet,
 	// and the Action refuses the command rather than pretend.
 	run func(ctx context.Context, j *job) (*outcome, error)
@@ -28,25 +27,25 @@ var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
 		inputs: selection, run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: append([]string{inDryRun}, selection...), long: true, run: runSetup},
+		inputs: append([]string{inDryRun}, selection...), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},
-		inputs: []string{inMaxLag, inTimeout}, long: true, run: runWait},
+		inputs: []string{inMaxLag, inTimeout}, run: runWait},
 	"teardown": {name: "teardown", needs: []string{inPrimary, inReplica},
 		inputs: []string{inDrop, inYes, inDryRun}, run: runTeardown},
 	"proxy-create": {name: "proxy-create", needs: []string{inProxy, inPrimary},
 		inputs: []string{inMapRole, inDryRun}},
 	"cutover": {name: "cutover", needs: []string{inProxy, inPrimary, inReplica},
-		inputs: []string{inMaxLag, inMaxPause, inMargin, inFailsafe, inDryRun}, long: true},
+		inputs: []string{inMaxLag, inMaxPause, inMargin, inFailsafe, inDryRun}},
 	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
-		inputs: []string{inSkip, inWindow, inDryRun}, long: true},
+		inputs: []string{inSkip, inWindow, inDryRun}},
 	"fence": {name: "fence", needs: []string{inPrimary},
 		inputs: []string{inRoles, inUndo}},
 	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy},
 		inputs: []string{inPrimary, inReplica, inDryRun}},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
-		inputs: []string{inSchemas, inExcludeTables}, long: true, run: runVerify},
+		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
 }
 
 func commandNames() []string {

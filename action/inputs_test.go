@@ -116,6 +116,7 @@ func TestBadInputs(t *testing.T) {
 			r.run(time.Minute)
 			r.expectInputError(c.input)
 			r.assertNoSecret(secretsOf(c.inputs)...)
+			r.assertMasked(secretsOf(c.inputs)...)
 		})
 	}
 	if n := accepted.Load(); n != 0 {
@@ -157,6 +158,7 @@ func TestMalformedKeywordDSNMasked(t *testing.T) {
 	r.run(time.Minute)
 	r.expectInputError("primary")
 	r.assertNoSecret(`se'cr et`, dsn)
+	r.assertMasked(`se'cr et`, dsn)
 }
 
 // A server that cannot be reached fails the step with the server named, a remedy, and no
@@ -179,6 +181,7 @@ func TestUnreachableServer(t *testing.T) {
 		t.Errorf("summary:\n%s", s)
 	}
 	r.assertNoSecret(secretsOf(inputs)...)
+	r.assertMasked(secretsOf(inputs)...)
 }
 
 // An input the command does not use is a warning, not silently ignored.

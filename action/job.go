@@ -67,12 +67,15 @@ func (j *job) execute(ctx context.Context, cmd *command) int {
 // annotations for warnings and the error.
 func (j *job) report(cmd *command, out *outcome, err error) {
 	j.w.infof("%s %s: %s", out.icon, cmd.name, out.headline)
+	if out.notice != "" {
+		j.w.noticef("pghandoff "+cmd.name, "%s", out.notice)
+	}
 	for _, o := range out.outputs {
 		j.w.setOutput(o.name, o.value)
 	}
 	j.w.setOutput(outReport, reportJSON(out.report))
 	if err != nil {
-		j.w.setOutput(outError, err.Error())
+		j.w.setOutput(outError, errorText(err))
 	}
 	for i, msg := range out.warnings {
 		if i == maxWarningAnnotations {

@@ -16,6 +16,7 @@ type outcome struct {
 	warnings []string   // plain text: annotations and a summary list
 	problems []string   // plain text: error annotations, for a verdict that fails the step
 	fail     bool       // the verdict fails the step although the operation ran
+	notice   string     // plain text: a notice annotation, for news worth the run's page
 	outputs  []output
 	report   any // the core result, the report output
 }
