@@ -76,6 +76,8 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.err.Error() }
 
+var errMissingConfig = errors.New("missing --config")
+
 // exitError ends the command with a code after its output has said why.
 type exitError struct{ code int }
 

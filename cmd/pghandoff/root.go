@@ -50,6 +50,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.waitCommand(),
 		a.verifyCommand(),
 		a.teardownCommand(),
+		a.actionCommand(),
+		a.botCommand(),
 	)
 	return root
 }

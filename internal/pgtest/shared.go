@@ -95,6 +95,12 @@ func Pairs(t testing.TB) []Pair {
 	}
 }
 
+// OldestPair is the oldest source pghandoff supports, PostgreSQL 13, into 15.
+func OldestPair(t testing.TB) Pair {
+	t.Helper()
+	return Pair{Name: "13to15", Primary: Server(t, "primary13", 13), Replica: Server(t, "replica15", 15)}
+}
+
 // Database creates a database of its own for the test on c and drops it afterwards, with
 // whatever replication objects the test left in it.
 func Database(t testing.TB, c *Cluster) string {
