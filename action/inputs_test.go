@@ -71,7 +71,7 @@ func dsnAt(addr, user, password string) string {
 func TestBadInputs(t *testing.T) {
 	addr, accepted := listener(t)
 	primary, replica, proxy := dsnAt(addr, "app", nastyPassword+"1"), dsnAt(addr, "app", nastyPassword+"2"), dsnAt(addr, "app", nastyPassword+"3")
-	base := map[string]string{"primary": primary, "replica": replica}
+	base := map[string]string{"primary": primary, "replica": replica, "proxy": proxy}
 	with := func(extra map[string]string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
@@ -95,7 +95,7 @@ func TestBadInputs(t *testing.T) {
 		{"unknown command", with(map[string]string{"command": "cutovr"}), "command"},
 		{"replica missing", with(map[string]string{"command": "setup", "replica": ""}), "replica"},
 		{"primary missing", with(map[string]string{"command": "status", "primary": ""}), "primary"},
-		{"proxy missing for proxy-remove", with(map[string]string{"command": "proxy-remove"}), "command"},
+		{"proxy missing for proxy-remove", with(map[string]string{"command": "proxy-remove", "proxy": ""}), "command"},
 		{"malformed primary", with(map[string]string{"command": "status", "primary": "postgres://app:" + nastyPassword + "@" + addr + ":notaport/app"}), "primary"},
 		{"malformed max-lag", with(map[string]string{"command": "status", "max-lag": "lots"}), "max-lag"},
 		{"negative max-lag", with(map[string]string{"command": "wait", "max-lag": "-5"}), "max-lag"},
@@ -111,7 +111,6 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.inputs["proxy"] = proxy
 			r := newRunner(t, c.inputs)
 			r.run(time.Minute)
 			r.expectInputError(c.input)
