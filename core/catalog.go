@@ -118,3 +118,41 @@ func tableList(tables []TableName) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// tablesMatching returns those of tables for which cond holds, in one round trip: cond is a
+// boolean SQL expression over t, the table's quoted name as text (e.g. to_regclass(t) IS NOT
+// NULL). Remote servers are tens of milliseconds away: one query per table would not do for
+// thousands of tables.
+func tablesMatching(ctx context.Context, s *server, tables []TableName, cond string) ([]TableName, error) {
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	names := make([]string, len(tables))
+	byName := make(map[string]TableName, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+		byName[names[i]] = t
+	}
+	found, err := s.queryStrings(ctx, "SELECT t FROM unnest($1::text[]) AS t WHERE "+cond, names)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.role, err)
+	}
+	out := make([]TableName, len(found))
+	for i, name := range found {
+		out[i] = byName[name]
+	}
+	return out, nil
+}
+
+// existingTables are those of tables that exist on s.
+func existingTables(ctx context.Context, s *server, tables []TableName) ([]TableName, error) {
+	return tablesMatching(ctx, s, tables, "to_regclass(t) IS NOT NULL")
+}
+
+func catalogNames(tables []catalogTable) []TableName {
+	out := make([]TableName, len(tables))
+	for i, t := range tables {
+		out[i] = t.TableName
+	}
+	return out
+}

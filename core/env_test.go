@@ -42,7 +42,11 @@ func newEnv(t *testing.T, pair pgtest.Pair) *env {
 
 // forEachPair runs a test on every version pair, in parallel.
 func forEachPair(t *testing.T, test func(t *testing.T, e *env)) {
-	for _, pair := range pgtest.Pairs(t) {
+	forPairs(t, pgtest.Pairs(t), test)
+}
+
+func forPairs(t *testing.T, pairs []pgtest.Pair, test func(t *testing.T, e *env)) {
+	for _, pair := range pairs {
 		t.Run(pair.Name, func(t *testing.T) {
 			t.Parallel()
 			test(t, newEnv(t, pair))

@@ -163,16 +163,11 @@ func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server,
 
 // checkReplicaEmpty refuses an import that would collide with tables already on the replica.
 func (p *setupPlan) checkReplicaEmpty(ctx context.Context) error {
-	var clash []TableName
-	for _, t := range p.tables.publish {
-		found, err := p.replica.exists(ctx, "SELECT to_regclass($1) IS NOT NULL", t.String())
-		if err != nil {
-			return fmt.Errorf("replica: look for %s: %w", t, err)
-		}
-		if found && t.TableName != p.opts.sentinel() {
-			clash = append(clash, t.TableName)
-		}
+	found, err := existingTables(ctx, p.replica, catalogNames(p.tables.publish))
+	if err != nil {
+		return fmt.Errorf("look for the tables on the replica: %w", err)
 	}
+	clash := slices.DeleteFunc(found, func(t TableName) bool { return t == p.opts.sentinel() })
 	if len(clash) > 0 {
 		return refused("set up into an empty database, or drop those tables on the replica first",
 			"the replica already has %d of the tables the schema import would create: %s", len(clash), tableList(firstN(clash, 10)))
@@ -278,18 +273,15 @@ func (p *setupPlan) importSchema(ctx context.Context, r *runner) error {
 // importNewTables copies the definitions of tables created on the primary since the schema
 // was imported, so that a second setup can add them to the migration.
 func (p *setupPlan) importNewTables(ctx context.Context, r *runner) error {
-	var absent []TableName
+	var unpublished []TableName
 	for _, t := range p.tables.publish {
-		if slices.Contains(p.pst.published, t.TableName) {
-			continue
+		if !slices.Contains(p.pst.published, t.TableName) {
+			unpublished = append(unpublished, t.TableName)
 		}
-		found, err := p.replica.exists(ctx, "SELECT to_regclass($1) IS NOT NULL", t.String())
-		if err != nil {
-			return fmt.Errorf("replica: look for %s: %w", t, err)
-		}
-		if !found {
-			absent = append(absent, t.TableName)
-		}
+	}
+	absent, err := tablesMatching(ctx, p.replica, unpublished, "to_regclass(t) IS NULL")
+	if err != nil {
+		return fmt.Errorf("look for new tables on the replica: %w", err)
 	}
 	if len(absent) == 0 {
 		return nil

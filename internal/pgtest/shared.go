@@ -1,13 +1,29 @@
+// Package pgtest gives tests real PostgreSQL clusters: started once per test binary, shared
+// by its tests, each test working in databases of its own.
 package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pghandoff/pghandoff/internal/pgcluster"
 )
+
+// Cluster is a running test cluster.
+type Cluster = pgcluster.Cluster
+
+// BinDir and ClientBinDir locate PostgreSQL binaries of a major version.
+var (
+	BinDir       = pgcluster.BinDir
+	ClientBinDir = pgcluster.ClientBinDir
+)
+
+var errStopped = errors.New("pgtest: clusters already stopped")
 
 // The clusters of one test binary, started on first use and stopped by Run.
 var (
@@ -54,7 +70,7 @@ func Server(t testing.TB, name string, major int) *Cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := Start(ctx, name, major)
+	c, err := pgcluster.Start(ctx, name, major)
 	if err != nil {
 		failures[name] = err
 		t.Fatalf("start PostgreSQL %d cluster %s: %v", major, name, err)
@@ -79,11 +95,17 @@ func Pairs(t testing.TB) []Pair {
 	}
 }
 
+// OldestPair is the oldest source pghandoff supports, PostgreSQL 13, into 15.
+func OldestPair(t testing.TB) Pair {
+	t.Helper()
+	return Pair{Name: "13to15", Primary: Server(t, "primary13", 13), Replica: Server(t, "replica15", 15)}
+}
+
 // Database creates a database of its own for the test on c and drops it afterwards, with
 // whatever replication objects the test left in it.
 func Database(t testing.TB, c *Cluster) string {
 	t.Helper()
-	name := "t_" + randomHex(6)
+	name := "t_" + pgcluster.RandomHex(6)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := c.Exec(ctx, "postgres", fmt.Sprintf(`CREATE DATABASE %q`, name)); err != nil {
@@ -101,49 +123,4 @@ func Database(t testing.TB, c *Cluster) string {
 		}
 	})
 	return name
-}
-
-// DropDatabase drops db after removing what would block it: subscriptions in it and
-// replication slots for it.
-func (c *Cluster) DropDatabase(ctx context.Context, db string) error {
-	conn, err := c.Connect(ctx, db)
-	if err == nil {
-		rows, _ := conn.Query(ctx, `SELECT quote_ident(subname) FROM pg_subscription s
-			JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database()`)
-		var subs []string
-		for rows.Next() {
-			var s string
-			if rows.Scan(&s) == nil {
-				subs = append(subs, s)
-			}
-		}
-		rows.Close()
-		for _, s := range subs {
-			_, _ = conn.Exec(ctx, "ALTER SUBSCRIPTION "+s+" DISABLE")
-			_, _ = conn.Exec(ctx, "ALTER SUBSCRIPTION "+s+" SET (slot_name = NONE)")
-			_, _ = conn.Exec(ctx, "DROP SUBSCRIPTION "+s)
-		}
-		conn.Close(ctx)
-	}
-	admin, err := c.Connect(ctx, "postgres")
-	if err != nil {
-		return err
-	}
-	defer admin.Close(context.Background())
-	for attempt := 0; attempt < 50; attempt++ {
-		_, err = admin.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
-			WHERE database = $1 AND active_pid IS NOT NULL`, db)
-		if err == nil {
-			_, err = admin.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-				WHERE database = $1 AND NOT active`, db)
-		}
-		if err == nil {
-			_, err = admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %q WITH (FORCE)`, db))
-		}
-		if err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
 }

@@ -1,7 +1,7 @@
-// Package pgtest starts real PostgreSQL clusters for tests: initdb and pg_ctl on free loopback
-// ports, logical replication enabled, password authentication over TCP. Clusters are shared
-// within a test binary and each test works in databases of its own.
-package pgtest
+// Package pgcluster starts throwaway PostgreSQL clusters, for the tests (through pgtest) and
+// the demo: initdb and pg_ctl on free loopback ports, logical replication enabled, password
+// authentication over TCP, run as the postgres OS user when started by root.
+package pgcluster
 
 import (
 	"fmt"

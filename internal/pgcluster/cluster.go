@@ -1,10 +1,9 @@
-package pgtest
+package pgcluster
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -59,7 +58,7 @@ func Start(ctx context.Context, name string, major int, extra ...string) (*Clust
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Name: name, Major: major, BinDir: bin, User: "postgres", Password: randomHex(12)}
+	c := &Cluster{Name: name, Major: major, BinDir: bin, User: "postgres", Password: RandomHex(12)}
 	if c.cred, err = serverCredential(); err != nil {
 		return nil, err
 	}
@@ -233,7 +232,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func randomHex(n int) string {
+// RandomHex returns n random bytes in hex, for names and passwords.
+func RandomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
@@ -247,5 +247,3 @@ func tail(s string, n int) string {
 	}
 	return s
 }
-
-var errStopped = errors.New("pgtest: clusters already stopped")

@@ -1,0 +1,75 @@
+package action
+
+import (
+	"context"
+	"sort"
+	"strings"
+)
+
+// command is one migration step the Action can run.
+type command struct {
+	name   string
+	needs  []string // the inputs it requires: connection strings, and roles for fence
+	inputs []string // the other inputs it reads (command and name always)
+	// run calls core and renders its result. nil: the operation is not in this build yet,
+	// and the Action refuses the command rather than pretend.
+	run func(ctx context.Context, j *job) (*outcome, error)
+}
+
+func (c *command) uses(input string) bool {
+	return input == inCommand || input == inName || contains(c.needs, input) || contains(c.inputs, input)
+}
+
+var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
+
+// commands are every command of the Action, as the CLI names them.
+var commands = map[string]*command{
+	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
+		inputs: selection, run: runPreflight},
+	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
+		inputs: append([]string{inDryRun}, selection...), run: runSetup},
+	"status": {name: "status", needs: []string{inPrimary, inReplica},
+		inputs: []string{inMaxLag}, run: runStatus},
+	"wait": {name: "wait", needs: []string{inPrimary, inReplica},
+		inputs: []string{inMaxLag, inTimeout}, run: runWait},
+	"teardown": {name: "teardown", needs: []string{inPrimary, inReplica},
+		inputs: []string{inDrop, inYes, inDryRun}, run: runTeardown},
+	"proxy-create": {name: "proxy-create", needs: []string{inProxy, inPrimary},
+		inputs: []string{inMapRole, inDryRun}},
+	"cutover": {name: "cutover", needs: []string{inProxy, inPrimary, inReplica},
+		inputs: []string{inMaxLag, inMaxPause, inMargin, inFailsafe, inDryRun}},
+	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
+		inputs: []string{inSkip, inWindow, inDryRun}},
+	"fence": {name: "fence", needs: []string{inPrimary},
+		inputs: []string{inRoles, inUndo}},
+	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy},
+		inputs: []string{inPrimary, inReplica, inDryRun}},
+	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
+		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// lookupCommand finds the command the workflow asked for. The CLI's spellings with a space
+// ("proxy create") are accepted too.
+func lookupCommand(name string) (*command, error) {
+	name = strings.Join(strings.Fields(strings.ToLower(name)), "-")
+	if name == "" {
+		return nil, badInput(inCommand, "no command given: set command to one of %s", strings.Join(commandNames(), ", "))
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		return nil, badInput(inCommand, "unknown command %q: use one of %s", name, strings.Join(commandNames(), ", "))
+	}
+	if cmd.run == nil {
+		return nil, badInput(inCommand, "%s is not available in this build of pghandoff yet: use a newer release of the Action", name)
+	}
+	return cmd, nil
+}

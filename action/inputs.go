@@ -1,0 +1,250 @@
+package action
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// Input names, as in action.yml and as the CLI names its flags.
+const (
+	inCommand             = "command"
+	inPrimary             = "primary"
+	inReplica             = "replica"
+	inProxy               = "proxy"
+	inName                = "name"
+	inMaxLag              = "max-lag"
+	inTimeout             = "timeout"
+	inMaxPause            = "max-pause"
+	inMargin              = "margin"
+	inSkip                = "skip"
+	inWindow              = "window"
+	inSchemas             = "schemas"
+	inExcludeTables       = "exclude-tables"
+	inReplicaIdentityFull = "replica-identity-full"
+	inFailsafe            = "failsafe"
+	inDrop                = "drop"
+	inYes                 = "yes"
+	inDryRun              = "dry-run"
+	inRoles               = "roles"
+	inUndo                = "undo"
+	inMapRole             = "map-role"
+)
+
+// allInputs is every input action.yml declares (a test holds the two together).
+var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
+	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
+	inFailsafe, inDrop, inYes, inDryRun, inRoles, inUndo, inMapRole}
+
+// dsnInputs are the connection strings: secrets, masked before anything is printed.
+var dsnInputs = []string{inPrimary, inReplica, inProxy}
+
+// Defaults for inputs left empty.
+const (
+	defaultTimeout = time.Hour
+	defaultSkip    = 3600 // seconds of sequence growth, as ff-seq.sh
+)
+
+// params are the inputs, parsed and checked.
+type params struct {
+	command             string
+	m                   core.Migration
+	maxLag              int64
+	timeout             time.Duration
+	maxPause, window    time.Duration
+	margin, skip        int64
+	schemas             []string
+	excludeTables       []core.TableName
+	replicaIdentityFull bool
+	failsafe, drop, yes bool
+	dryRun, undo        bool
+	roles, mapRoles     []string
+}
+
+// inputError is an input that cannot be used; it names the input.
+type inputError struct {
+	input string
+	msg   string
+}
+
+func (e *inputError) Error() string { return fmt.Sprintf("input %s: %s", e.input, e.msg) }
+
+func badInput(input, format string, args ...any) error {
+	return &inputError{input: input, msg: fmt.Sprintf(format, args...)}
+}
+
+// readDSNs reads and masks every connection string, whatever the command, before anything
+// else is printed: a malformed one is still masked whole, and so is what looks like its
+// password.
+func readDSNs(w *workflow) (map[string]core.DSN, []error) {
+	dsns := map[string]core.DSN{}
+	var errs []error
+	for _, name := range dsnInputs {
+		raw := w.input(name)
+		if raw == "" {
+			continue
+		}
+		w.mask(raw)
+		w.mask(guessPasswords(raw)...)
+		d, err := core.ParseDSN(raw)
+		if err != nil {
+			errs = append(errs, badInput(name, "%v", err))
+			continue
+		}
+		w.mask(d.Secrets()...)
+		dsns[name] = d
+	}
+	return dsns, errs
+}
+
+// parseInputs checks every input the command uses and builds its parameters; it returns
+// every problem at once, so a workflow author fixes them in one go.
+func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, []error) {
+	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip}
+	var errs []error
+	fail := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, name := range cmd.needs {
+		switch {
+		case w.input(name) != "":
+		case contains(dsnInputs, name):
+			fail(badInput(name, "%s needs the %s's connection string: set it from a secret, e.g. %s: ${{ secrets.PGHANDOFF_%s }}", cmd.name, name, name, strings.ToUpper(name)))
+		default:
+			fail(badInput(name, "%s needs input %s", cmd.name, name))
+		}
+	}
+	p.m = core.Migration{Name: w.input(inName), Primary: dsns[inPrimary], Replica: dsns[inReplica], Proxy: dsns[inProxy]}
+	if err := core.ValidateName(p.m.Name); err != nil {
+		fail(badInput(inName, "%v", err))
+	}
+	for _, name := range allInputs {
+		v := w.input(name)
+		if v == "" || name == inCommand || name == inName || contains(dsnInputs, name) {
+			continue
+		}
+		fail(p.set(name, v))
+	}
+	for _, name := range allInputs {
+		if w.input(name) != "" && !cmd.uses(name) {
+			w.warningf("Unused input "+name, "input %s is not used by the %s command and was ignored", name, cmd.name)
+		}
+	}
+	if p.drop && !p.yes && !p.dryRun {
+		fail(badInput(inYes, "drop deletes every replicated table and its data on the replica: set yes: true to confirm it (or dry-run: true to see what it would drop)"))
+	}
+	return p, errs
+}
+
+// set parses one non-DSN input into p.
+func (p *params) set(name, v string) error {
+	var err error
+	switch name {
+	case inMaxLag:
+		p.maxLag, err = parseBytes(v)
+	case inTimeout:
+		p.timeout, err = parseDuration(v, true)
+	case inMaxPause:
+		p.maxPause, err = parseDuration(v, false)
+	case inWindow:
+		p.window, err = parseDuration(v, false)
+	case inMargin:
+		p.margin, err = parseCount(v)
+	case inSkip:
+		if p.skip, err = parseCount(v); err == nil && p.skip == 0 {
+			err = fmt.Errorf("%q: skip ahead by at least one second of growth", v)
+		}
+	case inSchemas:
+		p.schemas, err = core.ParseSchemaNames(v)
+	case inExcludeTables:
+		p.excludeTables, err = core.ParseTableNames(v)
+	case inRoles:
+		p.roles, err = parseNames(v)
+	case inMapRole:
+		p.mapRoles, err = parseNames(v)
+	case inReplicaIdentityFull:
+		p.replicaIdentityFull, err = parseBool(v)
+	case inFailsafe:
+		p.failsafe, err = parseBool(v)
+	case inDrop:
+		p.drop, err = parseBool(v)
+	case inYes:
+		p.yes, err = parseBool(v)
+	case inDryRun:
+		p.dryRun, err = parseBool(v)
+	case inUndo:
+		p.undo, err = parseBool(v)
+	default:
+		err = errors.New("unknown input")
+	}
+	if err != nil {
+		return badInput(name, "%v", err)
+	}
+	return nil
+}
+
+// parseBool accepts what GitHub's own toolkit accepts for a boolean input (YAML 1.2 core).
+func parseBool(v string) (bool, error) {
+	switch v {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean: use true or false", v)
+}
+
+// parseDuration reads a Go duration ("90s", "5m", "1h30m"). zeroOK allows "0" (no limit).
+func parseDuration(v string, zeroOK bool) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration: use a number with a unit, e.g. 500ms, 30s, 10m or 1h30m", v)
+	case d < 0 || (d == 0 && !zeroOK):
+		return 0, fmt.Errorf("%q must be more than zero", v)
+	}
+	return d, nil
+}
+
+// parseCount reads a non-negative whole number.
+func parseCount(v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number of zero or more", v)
+	}
+	return n, nil
+}
+
+// byteUnits are the CLI's --max-lag units, in any case: multiples of 1024.
+var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20,
+	"mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30, "tb": 1 << 40, "tib": 1 << 40}
+
+// parseBytes reads a byte count as the CLI does: 1048576, 512kB, 16MB, 1GiB.
+func parseBytes(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
+	if err != nil || !ok || n > (1<<62)/unit {
+		return 0, fmt.Errorf("%q is not a size: use a number of bytes, optionally with a unit, e.g. 1048576, 512kB or 16MB", v)
+	}
+	return n * unit, nil
+}
+
+// parseNames reads a comma-separated list of names; double quotes keep a comma in a name.
+func parseNames(v string) ([]string, error) {
+	names, err := core.ParseSchemaNames(v)
+	if err == nil && len(names) == 0 {
+		err = fmt.Errorf("%q names nothing", v)
+	}
+	return names, err
+}

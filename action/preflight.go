@@ -1,0 +1,57 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+var checkIcons = map[string]string{core.CheckPass: iconOK + " pass", core.CheckWarn: iconNotice + " warn", core.CheckFail: iconFailed + " fail"}
+
+// runPreflight checks both servers, changing nothing. A failed check fails the step, each
+// one an error annotation with its remedy, so that setup never starts on a blocker.
+func runPreflight(ctx context.Context, j *job) (*outcome, error) {
+	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: j.p.m, Selection: j.selection(), Observer: j.observer()})
+	if res == nil {
+		return nil, err
+	}
+	out := &outcome{icon: iconOK, headline: "ready to set up", report: res}
+	failed := res.Failed()
+	if !res.OK {
+		out.icon, out.fail = iconFailed, true
+		out.headline = fmt.Sprintf("%d blockers to fix before setup", len(failed))
+	}
+	out.set(outPassed, boolText(res.OK))
+	// Failures first, then warnings: what needs doing leads the table.
+	order := map[string]int{core.CheckFail: 0, core.CheckWarn: 1, core.CheckPass: 2}
+	checks := append([]core.Check(nil), res.Checks...)
+	sort.SliceStable(checks, func(a, b int) bool { return order[checks[a].Status] < order[checks[b].Status] })
+	rows := make([][]string, 0, len(checks))
+	for _, c := range checks {
+		line := c.Name + ": " + c.Detail
+		if c.Remedy != "" && c.Status != core.CheckPass {
+			line += "\nFix: " + inputWords(c.Remedy)
+		}
+		switch c.Status {
+		case core.CheckFail:
+			out.problems = append(out.problems, line)
+		case core.CheckWarn:
+			out.warnings = append(out.warnings, line)
+		}
+		remedy := ""
+		if c.Status != core.CheckPass {
+			remedy = text(inputWords(c.Remedy))
+		}
+		rows = append(rows, []string{text(c.Name), checkIcons[c.Status], text(c.Detail), remedy})
+	}
+	for _, v := range []struct{ name, version string }{{"Primary version", res.PrimaryVersion},
+		{"Replica version", res.ReplicaVersion}, {"pg_dump version", res.PgDumpVersion}} {
+		if v.version != "" {
+			out.fact(v.name, text(v.version))
+		}
+	}
+	out.section("Checks", table([]string{"Check", "Result", "Detail", "Fix"}, rows))
+	return out, err
+}

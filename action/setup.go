@@ -1,0 +1,91 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+func (j *job) selection() core.Selection {
+	return core.Selection{Schemas: j.p.schemas, ExcludeTables: j.p.excludeTables,
+		ReplicaIdentityFull: j.p.replicaIdentityFull}
+}
+
+// runSetup starts replication; it is idempotent, so re-running a failed job converges.
+func runSetup(ctx context.Context, j *job) (*outcome, error) {
+	res, err := core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
+		DryRun: j.p.dryRun, Observer: j.observer()})
+	if res == nil {
+		return nil, err
+	}
+	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
+	switch {
+	case res.DryRun:
+		out.headline = fmt.Sprintf("dry run: %d statements would set up replication of %d tables", len(res.Statements), len(res.Tables))
+	case res.Changed:
+		out.headline = fmt.Sprintf("replication set up for %d tables; wait for it to catch up", len(res.Tables))
+	default:
+		out.headline = fmt.Sprintf("already set up (%d tables): nothing to do", len(res.Tables))
+	}
+	out.set(outChanged, boolText(res.Changed && !res.DryRun))
+	out.set(outTables, strconv.Itoa(len(res.Tables)))
+	out.fact("Tables", strconv.Itoa(len(res.Tables)))
+	out.fact("Schema imported", boolText(res.SchemaImported))
+	if res.PgDump != "" {
+		out.fact("pg_dump", code(res.PgDump))
+	}
+	if len(res.ReplicaIdentityFull) > 0 {
+		out.fact("REPLICA IDENTITY FULL set on", tableNames(res.ReplicaIdentityFull))
+	}
+	if len(res.Skipped) > 0 {
+		out.section("Tables left out", skippedTable(res.Skipped))
+	}
+	if len(res.Tables) > 0 {
+		out.section("Replicated tables", details(fmt.Sprintf("%d tables", len(res.Tables)), tableNames(res.Tables)))
+	}
+	out.section("Statements", statements(res.Statements, res.DryRun))
+	return out, err
+}
+
+// runTeardown removes the migration's replication from whatever state it is in.
+func runTeardown(ctx context.Context, j *job) (*outcome, error) {
+	res, err := core.Teardown(ctx, core.TeardownOptions{Migration: j.p.m, Drop: j.p.drop,
+		Confirm: j.p.yes, DryRun: j.p.dryRun, Observer: j.observer()})
+	if res == nil {
+		return nil, err
+	}
+	out := removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res)
+	if j.p.drop {
+		out.fact("Drop replicated tables", "yes")
+	}
+	return out, err
+}
+
+// removalOutcome renders what a removing command (teardown, proxy-remove) removed.
+func removalOutcome(dryRun bool, removed, warnings []string, stmts []core.Statement, report any) *outcome {
+	out := &outcome{icon: iconOK, warnings: warnings, report: report}
+	switch {
+	case dryRun:
+		out.headline = fmt.Sprintf("dry run: %d statements would remove it", len(stmts))
+	case len(removed) > 0:
+		out.headline = fmt.Sprintf("removed %d objects", len(removed))
+	default:
+		out.headline = "nothing of the migration was left to remove"
+	}
+	out.set(outChanged, boolText(len(removed) > 0 && !dryRun))
+	if len(removed) > 0 {
+		out.section("Removed", bullets(removed))
+	}
+	out.section("Statements", statements(stmts, dryRun))
+	return out
+}
+
+func skippedTable(skipped []core.SkippedTable) string {
+	rows := make([][]string, len(skipped))
+	for i, s := range skipped {
+		rows[i] = []string{code(s.TableName.String()), text(s.Reason)}
+	}
+	return table([]string{"Table", "Reason"}, rows)
+}

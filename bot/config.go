@@ -1,0 +1,143 @@
+package bot
+
+import (
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the bot's YAML configuration file. Connection strings are never written in it:
+// each names an environment variable or a file that holds one.
+type Config struct {
+	Listen           string               `yaml:"listen"`            // HTTP address for Slack requests and the health check
+	Slack            SlackConfig          `yaml:"slack"`             // the workspace the bot serves
+	State            StateConfig          `yaml:"state"`             // the PostgreSQL state store
+	Timezone         string               `yaml:"timezone"`          // default time zone of report schedules; UTC when empty
+	PgDump           string               `yaml:"pg_dump"`           // the pg_dump setup and teardown --drop run; found when empty
+	OperationTimeout Duration             `yaml:"operation_timeout"` // upper bound of one operation; 2h when 0
+	LockTTL          Duration             `yaml:"lock_ttl"`          // how long a `lock` lasts unless given; 2h when 0
+	Permissions      Permissions          `yaml:"permissions"`
+	Approval         ApprovalConfig       `yaml:"approval"`
+	Alerts           AlertConfig          `yaml:"alerts"`
+	Reports          ReportsConfig        `yaml:"reports"`
+	Migrations       map[string]Migration `yaml:"migrations"`
+
+	root *yaml.Node // the parsed document, to find the line of a setting
+	file string
+}
+
+// SlackConfig names the workspace whose requests the bot accepts.
+type SlackConfig struct {
+	TeamID string `yaml:"team_id"` // requests from any other workspace are refused
+}
+
+// StateConfig is where schedules, approvals, locks, alerts and the audit log live, shared by
+// every replica of the bot.
+type StateConfig struct {
+	DSN SecretRef `yaml:"dsn"`
+}
+
+// SecretRef points at a secret: an environment variable or a file, never the value itself.
+type SecretRef struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+// Principals is a set of Slack users (ids) and user groups (ids, resolved through the API).
+type Principals struct {
+	Everyone bool     `yaml:"everyone"` // every user of the workspace
+	Users    []string `yaml:"users"`
+	Groups   []string `yaml:"groups"`
+}
+
+// Permissions gives each command class to its principals. A class includes the ones below
+// it: destroy ⊇ operate ⊇ read. Nothing is allowed that is not listed here (read excepted,
+// which defaults to everyone when the whole section leaves it out).
+type Permissions struct {
+	Read    *Principals `yaml:"read"`
+	Operate *Principals `yaml:"operate"`
+	Destroy *Principals `yaml:"destroy"`
+}
+
+// ApprovalConfig is the rule for destructive commands.
+type ApprovalConfig struct {
+	// SecondPerson: a cutover runs only when someone other than the requester approves it.
+	SecondPerson bool `yaml:"second_person"`
+	// Approvers may approve a cutover; the destroy class when empty.
+	Approvers *Principals `yaml:"approvers"`
+	// ExpiresAfter: a confirmation or approval not given within this long lapses; 15m when 0.
+	ExpiresAfter Duration `yaml:"expires_after"`
+}
+
+// Thresholds raise alerts. Zero values are off.
+type Thresholds struct {
+	LagBytes         int64    `yaml:"lag_bytes"`
+	LagSeconds       float64  `yaml:"lag_seconds"`
+	SafeWALSizeBytes int64    `yaml:"safe_wal_size_bytes"` // alert when the slot's safe WAL size drops below
+	SlotWALStatus    []string `yaml:"slot_wal_status"`     // wal_status values that alert; unreserved and lost when empty
+}
+
+// AlertConfig: how often to check, where to post, the default thresholds.
+type AlertConfig struct {
+	Every      string `yaml:"every"`   // a cron spec; "@every 1m" when empty
+	Channel    string `yaml:"channel"` // the default channel for alerts
+	Thresholds `yaml:",inline"`
+}
+
+// ReportsConfig: the scheduled reports of the config file.
+type ReportsConfig struct {
+	// MinInterval refuses schedules set from Slack that fire more often, to keep channels
+	// quiet; 1m when 0.
+	MinInterval Duration         `yaml:"min_interval"`
+	Schedules   []ReportSchedule `yaml:"schedules"`
+}
+
+// ReportSchedule posts a report on a migration to a channel on a cron schedule.
+type ReportSchedule struct {
+	Migration string `yaml:"migration"`
+	Cron      string `yaml:"cron"`     // five fields, or six with seconds first, or a descriptor
+	Timezone  string `yaml:"timezone"` // the config's timezone when empty
+	Channel   string `yaml:"channel"`  // the migration's channel when empty
+}
+
+// Migration is one named migration.
+type Migration struct {
+	Name        string          `yaml:"name"` // the name of its database objects; core.DefaultName when empty
+	Primary     SecretRef       `yaml:"primary"`
+	Replica     SecretRef       `yaml:"replica"`
+	Proxy       SecretRef       `yaml:"proxy"`
+	Channel     string          `yaml:"channel"` // reports and alerts of this migration
+	MaxLagBytes int64           `yaml:"max_lag_bytes"`
+	Setup       SetupConfig     `yaml:"setup"`
+	Cutover     CutoverConf     `yaml:"cutover"`
+	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
+	Permissions Permissions     `yaml:"permissions"`
+	Approval    *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
+}
+
+// SetupConfig selects what setup replicates.
+type SetupConfig struct {
+	Schemas             []string `yaml:"schemas"`
+	ExcludeTables       []string `yaml:"exclude_tables"` // schema.table
+	ReplicaIdentityFull bool     `yaml:"replica_identity_full"`
+}
+
+// CutoverConf tunes cutover, proxy create and fence.
+type CutoverConf struct {
+	MaxPause   Duration `yaml:"max_pause"`
+	Margin     int64    `yaml:"margin"` // added to every sequence on the new primary
+	Failsafe   bool     `yaml:"failsafe"`
+	MapRoles   []string `yaml:"map_roles"`   // proxy create: roles given user mappings
+	FenceRoles []string `yaml:"fence_roles"` // fence: the application's roles
+}
+
+// Duration is a time.Duration written as "90s", "15m", "2h".
+type Duration time.Duration
+
+// D returns the duration, or def when unset.
+func (d Duration) D(def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return time.Duration(d)
+}

@@ -1,0 +1,78 @@
+package bot
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pghandoff/pghandoff/internal/pgcluster"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
+)
+
+// From Slack on real PostgreSQL: setup, wait, proxy create, then a cutover requested by one
+// person and approved by another moves the proxy to the new primary, once.
+func TestCutoverFromSlackMovesTheProxy(t *testing.T) {
+	pair := pgtest.Pairs(t)[0]
+	proxy := pgtest.Server(t, "proxy15", 15)
+	ctx := context.Background()
+	primaryDB, replicaDB, proxyDB := pgtest.Database(t, pair.Primary), pgtest.Database(t, pair.Replica), pgtest.Database(t, proxy)
+	if err := pair.Primary.Exec(ctx, primaryDB, `CREATE TABLE "Order" (id bigserial PRIMARY KEY, note text);
+		INSERT INTO "Order" (note) SELECT 'row ' || g FROM generate_series(1, 100) g`); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := pgcluster.ClientBinDir(15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"STATE_DSN": stateDB(t), "P": pair.Primary.DSN(primaryDB), "R": pair.Replica.DSN(replicaDB), "X": proxy.DSN(proxyDB)}
+	migs := "  orders:\n    name: " + primaryDB + "\n    primary: {env: P}\n    replica: {env: R}\n    proxy: {env: X}\n    cutover: {max_pause: 5s}\n"
+	h := startBot(t, harnessOpts{config: testConfig(migs, "pg_dump: "+filepath.Join(bin, "pg_dump")+"\n"), env: env})
+
+	h.command("U0OPER", "setup orders")
+	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`setup orders`")
+	h.command("U0OPER", "wait orders 2m")
+	h.slack.waitFor(t, 3*time.Minute, "chat.update", ":white_check_mark:", "`wait orders 2m`")
+	h.command("U0OPER", "proxy create orders")
+	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`proxy create orders`", "tables through the proxy")
+	if err := proxy.Exec(ctx, proxyDB, `INSERT INTO "Order" (note) VALUES ('through the proxy, before')`); err != nil {
+		t.Fatalf("write through the proxy: %v", err)
+	}
+
+	h.command("U0BOSS", "cutover orders")
+	ts, id := confirmation(t, h, "cutover orders")
+	h.click("U0APPR", actionApprove, id, ts)
+	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`cutover orders` by <@U0BOSS>, approved by <@U0APPR>", "switched, pause")
+	h.slack.waitFor(t, 10*time.Second, "chat.postMessage", "switched: the proxy now points at the new primary", "Pause:")
+
+	// The proxy now writes to the new primary.
+	if err := proxy.Exec(ctx, proxyDB, `INSERT INTO "Order" (note) VALUES ('through the proxy, after')`); err != nil {
+		t.Fatalf("write through the proxy after cutover: %v", err)
+	}
+	rc, err := pair.Replica.Connect(ctx, replicaDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close(ctx)
+	var n int
+	if err := rc.QueryRow(ctx, `SELECT count(*) FROM "Order" WHERE note LIKE 'through the proxy%'`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("the new primary has %d of the proxy's writes (%v)", n, err)
+	}
+	pc, err := proxy.Connect(ctx, proxyDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close(ctx)
+	var opts string
+	if err := pc.QueryRow(ctx, `SELECT array_to_string(srvoptions, ' ') FROM pg_foreign_server`).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(opts, "port="+strconv.Itoa(pair.Replica.Port)) {
+		t.Fatalf("the foreign server points at %s, not the replica's port %d", opts, pair.Replica.Port)
+	}
+	// A replayed approval runs nothing again.
+	r := h.click("U0APPR", actionApprove, id, ts)
+	h.slack.waitResponse(t, r, "already approved")
+}

@@ -1,0 +1,144 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// The core's proxy, cutover, sequences and fence operations (issue 3).
+
+func opProxyCreate(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: r.mig.M, MapRoles: r.mig.Cfg.Cutover.MapRoles,
+		DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	switch {
+	case res.DryRun:
+		b.WriteString("Dry run of proxy create: " + statementsText(res.Statements))
+	case !res.Changed:
+		fmt.Fprintf(&b, "The proxy of *%s* is already in place: %d tables through %s.", r.req.cmd.Migration, len(res.Tables), res.PointsAt)
+	default:
+		fmt.Fprintf(&b, "The proxy of *%s* is ready: %d tables, %d views, %d sequences, pointing at %s. Point the application at the proxy, then `cutover %s`.",
+			r.req.cmd.Migration, len(res.Tables), len(res.Views), len(res.Sequences), res.PointsAt, r.req.cmd.Migration)
+	}
+	writeWarnings(&b, res.Warnings)
+	return textOutcome(fmt.Sprintf("%d tables through the proxy", len(res.Tables)), b.String()), nil
+}
+
+func opProxyRemove(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: r.mig.M, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	switch {
+	case res.DryRun:
+		b.WriteString("Dry run of proxy remove: " + statementsText(res.Statements))
+	case len(res.Removed) == 0:
+		fmt.Fprintf(&b, "Nothing of the proxy of *%s* was left to remove.", r.req.cmd.Migration)
+	default:
+		fmt.Fprintf(&b, "Removed from the proxy of *%s*: %s.", r.req.cmd.Migration, strings.Join(res.Removed, ", "))
+	}
+	writeWarnings(&b, res.Warnings)
+	return textOutcome(fmt.Sprintf("%d objects removed", len(res.Removed)), b.String()), nil
+}
+
+func opCutover(ctx context.Context, r *run) (*outcome, error) {
+	cc := r.mig.Cfg.Cutover
+	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: r.mig.M, MaxPause: cc.MaxPause.D(0), Margin: cc.Margin,
+		Failsafe: cc.Failsafe, MaxLag: r.mig.Cfg.MaxLagBytes, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	if err != nil && (res == nil || res.AbortReason == "") {
+		return nil, err
+	}
+	var b strings.Builder
+	switch {
+	case res.DryRun:
+		b.WriteString("Dry run of cutover: " + statementsText(res.Statements))
+		return textOutcome("dry run", b.String()), nil
+	case res.AlreadySwitched:
+		fmt.Fprintf(&b, "The proxy of *%s* already points at the new primary: nothing to do.", r.req.cmd.Migration)
+		return textOutcome("already switched", b.String()), nil
+	case !res.Switched:
+		fmt.Fprintf(&b, ":leftwards_arrow_with_hook: Cutover of *%s* rolled back after a %s pause: %s. Traffic stays on the old primary; nothing was lost.",
+			r.req.cmd.Migration, ms(res.PauseMS), res.AbortReason)
+		out := textOutcome("rolled back: "+res.AbortReason, b.String())
+		out.Failed = true
+		return out, nil
+	}
+	fmt.Fprintf(&b, ":tada: *%s* switched: the proxy now points at the new primary.\n• Pause: %s (locks %s, catch-up %s), %d statements waited, %d tables\n• Sequences set: %d\n• LSNs: primary %s, sentinel %s, replica %s",
+		r.req.cmd.Migration, ms(res.PauseMS), ms(res.LockMS), ms(res.CatchUpMS), res.WaitedStatements, res.Tables,
+		res.SequencesChanged, res.PrimaryLSN, res.SentinelLSN, res.ReplicaLSN)
+	if res.Failsafe != nil {
+		b.WriteString("\n• Failsafe replication back to the old primary is running.")
+	}
+	writeWarnings(&b, res.Warnings)
+	return textOutcome("switched, pause "+ms(res.PauseMS), b.String()), nil
+}
+
+func ms(v float64) string { return humanDuration(time.Duration(v * float64(time.Millisecond))) }
+
+func opSequences(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.Sequences(ctx, core.SequencesOptions{Migration: r.mig.M, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	verb := "moved"
+	if res.DryRun {
+		verb = "would move"
+	}
+	fmt.Fprintf(&b, "Sequences of *%s*: %d of %d %s ahead of the primary (%d seconds of use).", r.req.cmd.Migration, res.Changed, len(res.Sequences), verb, res.SkipSeconds)
+	if len(res.Missing) > 0 {
+		fmt.Fprintf(&b, "\n:warning: %d sequences are missing on the replica.", len(res.Missing))
+	}
+	writeWarnings(&b, res.Warnings)
+	return textOutcome(fmt.Sprintf("%d sequences %s", res.Changed, verb), b.String()), nil
+}
+
+func opFence(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.Fence(ctx, core.FenceOptions{Migration: r.mig.M, Roles: r.mig.Cfg.Cutover.FenceRoles, Undo: r.req.cmd.Undo,
+		DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	if res.DryRun {
+		b.WriteString("Dry run of fence: " + statementsText(res.Statements))
+	}
+	for _, role := range res.Roles {
+		state := "fenced"
+		if res.Undo {
+			state = "unfenced"
+		}
+		if !role.Changed {
+			state = "already " + state
+		}
+		fmt.Fprintf(&b, "\n• %s: %s, %d sessions ended", role.Role, state, role.Terminated)
+	}
+	writeWarnings(&b, res.Warnings)
+	return textOutcome(fmt.Sprintf("%d roles, %d sessions ended", len(res.Roles), res.Terminated), strings.TrimSpace(b.String())), nil
+}
+
+// precheckFence: fence needs the application's roles, and no other operation running.
+func precheckFence(ctx context.Context, r *run) (*outcome, error) {
+	if len(r.mig.Cfg.Cutover.FenceRoles) == 0 {
+		return nil, errors.New("no application roles to fence: list them under cutover.fence_roles of this migration in the bot's config")
+	}
+	if err := checkOperationLock(ctx, r.mig); err != nil {
+		return nil, err
+	}
+	return &outcome{Summary: "roles " + strings.Join(r.mig.Cfg.Cutover.FenceRoles, ", ")}, nil
+}
+
+func writeWarnings(b *strings.Builder, warnings []string) {
+	for _, w := range warnings {
+		b.WriteString("\n:warning: " + w)
+	}
+}

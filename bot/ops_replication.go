@@ -1,0 +1,177 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// selection is what the migration's config says setup replicates.
+func (m *migration) selection() core.Selection {
+	sc := m.Cfg.Setup
+	sel := core.Selection{Schemas: sc.Schemas, ReplicaIdentityFull: sc.ReplicaIdentityFull}
+	for _, t := range sc.ExcludeTables {
+		tn, _ := parseTableName(t) // checked when the config was loaded
+		sel.ExcludeTables = append(sel.ExcludeTables, tn)
+	}
+	return sel
+}
+
+var checkIcons = map[string]string{core.CheckPass: ":white_check_mark:", core.CheckWarn: ":warning:", core.CheckFail: ":x:"}
+
+func opPreflight(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: r.mig.M, Selection: r.mig.selection(),
+		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	failed := len(res.Failed())
+	if res.OK {
+		fmt.Fprintf(&b, "Preflight of *%s*: every check passed or only warns (primary %s, replica %s).\n", r.req.cmd.Migration, res.PrimaryVersion, res.ReplicaVersion)
+	} else {
+		fmt.Fprintf(&b, "Preflight of *%s*: %d check(s) fail; fix them before `setup`.\n", r.req.cmd.Migration, failed)
+	}
+	for _, c := range res.Checks {
+		fmt.Fprintf(&b, "%s *%s*: %s", checkIcons[c.Status], c.Name, c.Detail)
+		if c.Remedy != "" && c.Status != core.CheckPass {
+			b.WriteString(" _Fix:_ " + c.Remedy)
+		}
+		b.WriteString("\n")
+	}
+	out := textOutcome(fmt.Sprintf("%d checks, %d failing", len(res.Checks), failed), b.String())
+	out.Failed = !res.OK
+	return out, nil
+}
+
+func opSetup(ctx context.Context, r *run) (*outcome, error) {
+	sel := r.mig.selection()
+	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel, DryRun: r.req.cmd.DryRun,
+		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	switch {
+	case res.DryRun:
+		fmt.Fprintf(&b, "Dry run of setup for *%s*: %d tables would replicate.\n%s", r.req.cmd.Migration, len(res.Tables), statementsText(res.Statements))
+	case !res.Changed:
+		fmt.Fprintf(&b, "*%s* is already set up: nothing to do (%d tables replicate).", r.req.cmd.Migration, len(res.Tables))
+	default:
+		fmt.Fprintf(&b, "Replication of *%s* is set up: %d tables", r.req.cmd.Migration, len(res.Tables))
+		if res.SchemaImported {
+			b.WriteString(", schema imported on the replica")
+		}
+		b.WriteString(". Follow it with `status " + r.req.cmd.Migration + "` or `wait " + r.req.cmd.Migration + "`.")
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(&b, "\n• skipped %s: %s", s.TableName, s.Reason)
+	}
+	for _, w := range res.Warnings {
+		b.WriteString("\n:warning: " + w)
+	}
+	summary := fmt.Sprintf("%d tables replicating", len(res.Tables))
+	if res.DryRun {
+		summary = fmt.Sprintf("dry run, %d statements", len(res.Statements))
+	}
+	return textOutcome(summary, b.String()), nil
+}
+
+func opWait(ctx context.Context, r *run) (*outcome, error) {
+	timeout := 30 * time.Minute
+	if len(r.req.cmd.Args) == 1 {
+		d, err := time.ParseDuration(r.req.cmd.Args[0])
+		if err != nil || d <= 0 || d > r.b.operationTimeout() {
+			return nil, fmt.Errorf("%q is not a timeout: write it like 30m or 2h, at most %s", r.req.cmd.Args[0], r.b.operationTimeout())
+		}
+		timeout = d
+	}
+	var lastNote time.Time
+	st, err := core.Wait(ctx, core.WaitOptions{
+		StatusOptions: core.StatusOptions{Migration: r.mig.M, MaxLag: r.mig.Cfg.MaxLagBytes, Observer: r.observer()},
+		Timeout:       timeout, Interval: 5 * time.Second,
+		OnStatus: func(st *core.Status) {
+			if time.Since(lastNote) < 30*time.Second {
+				return
+			}
+			lastNote = time.Now()
+			_ = r.b.store.sampleAdd(ctx, r.req.cmd.Migration, st)
+			r.prog.note(fmt.Sprintf("%s: %s", verdicts[st.State], lagShort(st)))
+		},
+	})
+	if st != nil {
+		_ = r.b.store.sampleAdd(ctx, r.req.cmd.Migration, st)
+	}
+	if errors.Is(err, core.ErrNotReady) && st != nil {
+		trend, _ := r.b.store.samplesRecent(ctx, r.req.cmd.Migration, 24)
+		out := textOutcome("not ready after "+timeout.String(), err.Error()+"\n"+statusText(r.req.cmd.Migration, st, trend))
+		out.Failed = true
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return textOutcome("ready: "+lagShort(st), statusText(r.req.cmd.Migration, st, nil)), nil
+}
+
+func lagShort(st *core.Status) string {
+	if st.LagBytes == nil {
+		return "lag unknown"
+	}
+	return "lag " + humanBytes(*st.LagBytes)
+}
+
+func opVerify(ctx context.Context, r *run) (*outcome, error) {
+	res, err := core.Verify(ctx, core.VerifyOptions{Migration: r.mig.M, Observer: r.observer()})
+	if err != nil && !errors.Is(err, core.ErrMismatch) {
+		return nil, err
+	}
+	var b strings.Builder
+	if res.OK {
+		fmt.Fprintf(&b, ":white_check_mark: Every table of *%s* matches: %d tables, %d rows.", r.req.cmd.Migration, len(res.Tables), res.Rows)
+		return textOutcome(fmt.Sprintf("%d tables match", len(res.Tables)), b.String()), nil
+	}
+	fmt.Fprintf(&b, ":x: %d of %d tables differ between primary and replica:\n", res.Mismatches, len(res.Tables))
+	shown := 0
+	for _, t := range res.Tables {
+		if t.Match || shown >= 20 {
+			continue
+		}
+		shown++
+		fmt.Fprintf(&b, "• %s: primary %d rows, replica %d rows", t.TableName, t.PrimaryRows, t.ReplicaRows)
+		if t.Error != "" {
+			b.WriteString(" (" + t.Error + ")")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Rows written while verify runs show as differences: run it when writes have stopped or been switched.")
+	out := textOutcome(fmt.Sprintf("%d tables differ", res.Mismatches), b.String())
+	out.Failed = true
+	return out, nil
+}
+
+func opTeardown(ctx context.Context, r *run) (*outcome, error) {
+	c := r.req.cmd
+	res, err := core.Teardown(ctx, core.TeardownOptions{Migration: r.mig.M, Drop: c.Drop, Confirm: c.Drop, DryRun: c.DryRun,
+		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	switch {
+	case res.DryRun:
+		b.WriteString("Dry run of teardown: " + statementsText(res.Statements))
+	case len(res.Removed) == 0:
+		fmt.Fprintf(&b, "Nothing of *%s* was left to remove.", c.Migration)
+	default:
+		fmt.Fprintf(&b, "Removed from *%s*: %s.", c.Migration, strings.Join(res.Removed, ", "))
+	}
+	for _, w := range res.Warnings {
+		b.WriteString("\n:warning: " + w)
+	}
+	return textOutcome(fmt.Sprintf("%d objects removed", len(res.Removed)), b.String()), nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// Exit codes, documented in the root command's help and the README.
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitNotReady = 3
+)
+
+// app is what every subcommand shares: where output goes, the environment, and the secrets
+// to mask in everything it prints.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	secrets        *redactor
+	verbose        bool
+}
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	secrets := &redactor{}
+	a := &app{stdout: secrets.wrap(stdout), stderr: secrets.wrap(stderr), getenv: getenv, secrets: secrets}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	err := root.ExecuteContext(ctx)
+	return a.exitCode(err)
+}
+
+// exitCode reports err the way a person at a terminal can act on, and maps it to an exit code.
+func (a *app) exitCode(err error) int {
+	var usage *usageError
+	var exit *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &exit):
+		return exit.code
+	case errors.As(err, &usage):
+		// Run bare, a command explains itself, as the seed scripts do.
+		if usage.cmd.Flags().NFlag() == 0 && usage.cmd.Long != "" {
+			fmt.Fprintf(a.stderr, "%s\n\n", usage.cmd.Long)
+		}
+		fmt.Fprintf(a.stderr, "error: %v\n\n%s", usage.err, usage.cmd.UsageString())
+		return exitUsage
+	}
+	fmt.Fprintf(a.stderr, "error: %v\n", err)
+	if hint := core.Hint(err); hint != "" {
+		fmt.Fprintf(a.stderr, "Try: %s\n", hint)
+	}
+	if errors.Is(err, core.ErrNotReady) {
+		return exitNotReady
+	}
+	return exitFailed
+}
+
+// usageError is a command line that cannot be run as given.
+type usageError struct {
+	cmd *cobra.Command
+	err error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+
+var errMissingConfig = errors.New("missing --config")
+
+// exitError ends the command with a code after its output has said why.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// observer shows core's progress on stderr: warnings and steps always, each SQL statement with
+// --verbose.
+func (a *app) observer() core.Observer {
+	obs := core.Observer{Progress: func(e core.Event) {
+		switch {
+		case e.Warning:
+			fmt.Fprintf(a.stderr, "warning: %s\n", e.Message)
+		case e.SQL != "" && !a.verbose:
+		case e.Server != "":
+			fmt.Fprintf(a.stderr, "%s: %s\n", e.Server, e.Message)
+		default:
+			fmt.Fprintln(a.stderr, e.Message)
+		}
+	}}
+	if a.verbose {
+		obs.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return obs
+}
+
+// silentObserver shows progress only with --verbose: for commands whose result says it all.
+func (a *app) silentObserver() core.Observer {
+	if a.verbose {
+		return a.observer()
+	}
+	return core.Observer{}
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+func (a *app) preflightCommand() *cobra.Command {
+	var s servers
+	var sel selectionFlags
+	var asJSON bool
+	var pgDump string
+	cmd := &cobra.Command{
+		Use:   "preflight --primary DSN --replica DSN",
+		Short: "Check both servers before a migration, changing nothing",
+		Long: `Checks, without changing anything, whether the primary can be migrated to the replica:
+wal_level, free replication slots and WAL senders, the REPLICATION privilege, table
+ownership and read access, tables without a replica identity, unlogged tables, large
+objects, generated columns, row-level security, max_slot_wal_keep_size, extensions missing
+on the replica, the subscription privilege, versions of both servers and of pg_dump.
+Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
+			if err != nil {
+				return err
+			}
+			selection, err := sel.selection(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := core.Preflight(cmd.Context(), core.PreflightOptions{Migration: m, Selection: selection, PgDump: pgDump, Observer: a.silentObserver()})
+			if err = show(a, asJSON, res, err, renderPreflight); err == nil && !res.OK {
+				return &exitError{code: exitNotReady}
+			}
+			return err
+		},
+	}
+	s.addFlags(cmd, primaryFlag, replicaFlag)
+	sel.addFlags(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to check (default: the newest installed)")
+	return cmd
+}
+
+func renderPreflight(w io.Writer, r *core.PreflightResult) {
+	if r.OK {
+		fmt.Fprintln(w, "Preflight: ready to set up.")
+	} else {
+		fmt.Fprintf(w, "Preflight: %d blocker(s) to fix before setup.\n", len(r.Failed()))
+	}
+	marks := map[string]string{core.CheckPass: "ok  ", core.CheckWarn: "WARN", core.CheckFail: "FAIL"}
+	for _, c := range r.Checks {
+		fmt.Fprintf(w, "  %s %-30s %s\n", marks[c.Status], c.Name, c.Detail)
+		if c.Remedy != "" && c.Status != core.CheckPass {
+			fmt.Fprintf(w, "       %-30s fix: %s\n", "", c.Remedy)
+		}
+	}
+}

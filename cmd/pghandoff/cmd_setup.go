@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+func (a *app) setupCommand() *cobra.Command {
+	var s servers
+	var sel selectionFlags
+	var t timeoutFlags
+	var dryRun, asJSON bool
+	var pgDump string
+	cmd := &cobra.Command{
+		Use:   "setup --primary DSN --replica DSN",
+		Short: "Start replicating the primary into the replica (schema, publication, subscription)",
+		Long: `Sets up logical replication from the primary to the replica: checks wal_level, refuses
+tables without a primary key or replica identity (unless --replica-identity-full or
+--exclude-tables), imports the schema with pg_dump in one transaction (stopping at the first
+failing statement), then creates the sentinel table, the publication, the replication slot
+and the subscription. Every schema but the system ones is covered unless --schemas says
+otherwise. It only does what is missing: run it again after a success or a crash and it
+converges. --dry-run prints every statement it would run and changes nothing.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
+			if err != nil {
+				return err
+			}
+			selection, err := sel.selection(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := core.Setup(cmd.Context(), core.SetupOptions{Migration: m, Selection: selection, DryRun: dryRun,
+				PgDump: pgDump, Timeouts: t.timeouts(), Observer: a.observer()})
+			return show(a, asJSON, res, err, renderSetup)
+		},
+	}
+	s.addFlags(cmd, primaryFlag, replicaFlag)
+	sel.addFlags(cmd)
+	t.addFlags(cmd)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL it would run on each server, change nothing")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to use, at least as new as the primary (default: the newest installed)")
+	return cmd
+}
+
+func renderSetup(w io.Writer, r *core.SetupResult) {
+	if r.DryRun {
+		fmt.Fprintf(w, "Dry run: setup of %s would run these statements (nothing was changed):\n", r.Name)
+		printStatements(w, r.Statements)
+		return
+	}
+	switch {
+	case !r.Changed:
+		fmt.Fprintf(w, "Migration %s is already set up: nothing changed.\n", r.Name)
+	default:
+		fmt.Fprintf(w, "Migration %s is set up: %d tables replicating from the primary (%d statements run).\n", r.Name, len(r.Tables), len(r.Statements))
+		fmt.Fprintln(w, "Next: pghandoff wait (or status) until the replica has caught up.")
+	}
+	printList(w, "Set REPLICA IDENTITY FULL on", tableNames(r.ReplicaIdentityFull))
+	printList(w, "Warnings", r.Warnings)
+}
+
+// timeoutFlags bound the statements that take locks on production servers.
+type timeoutFlags struct{ lock, statement time.Duration }
+
+func (f *timeoutFlags) addFlags(cmd *cobra.Command) {
+	durationFlag(cmd, &f.lock, "lock-timeout", 5*time.Second, "give up a DDL statement waiting this long for a lock (it is retried 3 times)")
+	durationFlag(cmd, &f.statement, "statement-timeout", 5*time.Minute, "give up any statement running this long")
+}
+
+func (f *timeoutFlags) timeouts() core.Timeouts {
+	return core.Timeouts{Lock: f.lock, Statement: f.statement}
+}

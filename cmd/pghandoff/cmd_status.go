@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+func (a *app) statusCommand() *cobra.Command {
+	var s servers
+	var maxLag bytesValue = bytesValue(core.DefaultMaxLag)
+	var asJSON, noSentinel bool
+	cmd := &cobra.Command{
+		Use:   "status --primary DSN --replica DSN",
+		Short: "Report replication state: per-table sync, lag, a sentinel round trip, slot safety",
+		Long: `Reports on the migration's replication: the verdict first (ready, catching up, broken),
+then lag in bytes and time, the round trip of a sentinel row written to the primary, each
+table's synchronisation state, the slot's WAL safety, the subscription's worker, and tables
+created on the primary since setup. Exits 0 when ready, 3 when not.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
+			if err != nil {
+				return err
+			}
+			st, err := core.GetStatus(cmd.Context(), core.StatusOptions{Migration: m, MaxLag: int64(maxLag), NoSentinel: noSentinel, Observer: a.silentObserver()})
+			if err = show(a, asJSON, st, err, renderStatus); err == nil && !st.Ready {
+				return &exitError{code: exitNotReady}
+			}
+			return err
+		},
+	}
+	s.addFlags(cmd, primaryFlag, replicaFlag)
+	cmd.Flags().Var(&maxLag, "max-lag", "lag in bytes under which the replica counts as caught up (e.g. 1MB)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&noSentinel, "no-sentinel", false, "do not write a sentinel row to the primary")
+	return cmd
+}
+
+var verdicts = map[string]string{
+	core.StateReady:      "READY: the replica has caught up",
+	core.StateCatchingUp: "CATCHING UP",
+	core.StateBroken:     "BROKEN: replication needs attention",
+	core.StateNotSetUp:   "NOT SET UP",
+}
+
+func renderStatus(w io.Writer, st *core.Status) {
+	fmt.Fprintf(w, "Migration %s: %s\n", st.Name, verdicts[st.State])
+	printList(w, "Why not ready", st.Reasons)
+	printList(w, "Warnings", st.Warnings)
+	if st.State == core.StateNotSetUp {
+		return
+	}
+	lag := "unknown"
+	if st.LagBytes != nil {
+		lag = humanBytes(*st.LagBytes)
+		if st.LagSeconds != nil {
+			lag += fmt.Sprintf(" (%.1fs)", *st.LagSeconds)
+		}
+	}
+	fmt.Fprintf(w, "  lag              %s, ready under %s\n", lag, humanBytes(st.MaxLagBytes))
+	if st.SentinelMS != nil {
+		fmt.Fprintf(w, "  sentinel         arrived on the replica in %.1f ms\n", *st.SentinelMS)
+	}
+	if st.Slot != nil {
+		safe := "unlimited"
+		if st.Slot.SafeWALSizeBytes != nil {
+			safe = humanBytes(*st.Slot.SafeWALSizeBytes) + " before the primary may drop it"
+		}
+		fmt.Fprintf(w, "  slot             %s, active %t, WAL %s, %s\n", st.Slot.Name, st.Slot.Active, orNone(st.Slot.WALStatus), safe)
+	}
+	if st.Subscription != nil {
+		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t\n", st.Subscription.Enabled, st.Subscription.WorkerRunning)
+	}
+	fmt.Fprintf(w, "  versions         primary %s, replica %s\n", st.PrimaryVersion, st.ReplicaVersion)
+	fmt.Fprintf(w, "  tables           %d: %s\n", len(st.Tables), tableCounts(st.TableCounts))
+	for _, t := range st.Tables {
+		if t.State != "ready" {
+			fmt.Fprintf(w, "    %-10s %s\n", t.State, t.TableName)
+		}
+	}
+}
+
+func tableCounts(counts map[string]int) string {
+	var parts []string
+	for _, state := range []string{"ready", "sync", "copied", "copy", "init", "unknown"} {
+		if n := counts[state]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, state))
+		}
+	}
+	return orNone(strings.Join(parts, ", "))
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+func (a *app) waitCommand() *cobra.Command {
+	var s servers
+	var maxLag bytesValue = bytesValue(core.DefaultMaxLag)
+	var timeout, interval time.Duration
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "wait --primary DSN --replica DSN",
+		Short: "Block until the replica has caught up, or a timeout passes",
+		Long: `Checks the status every --interval until every table is replicating and the lag is under
+--max-lag, printing progress. Exits 0 when ready, 3 when --timeout passes first (with the
+reasons). For workflows: run it before cutover.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
+			if err != nil {
+				return err
+			}
+			st, err := core.Wait(cmd.Context(), core.WaitOptions{
+				StatusOptions: core.StatusOptions{Migration: m, MaxLag: int64(maxLag), Observer: a.silentObserver()},
+				Timeout:       timeout, Interval: interval,
+				OnStatus: func(st *core.Status) { fmt.Fprintln(a.stderr, progressLine(st)) },
+			})
+			return show(a, asJSON, st, err, renderStatus)
+		},
+	}
+	s.addFlags(cmd, primaryFlag, replicaFlag)
+	cmd.Flags().Var(&maxLag, "max-lag", "lag in bytes under which the replica counts as caught up (e.g. 1MB)")
+	durationFlag(cmd, &timeout, "timeout", 0, "give up after this long and exit 3 (default: wait forever)")
+	durationFlag(cmd, &interval, "interval", 2*time.Second, "time between checks")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final status as JSON")
+	return cmd
+}
+
+// progressLine is one line per check: the verdict, lag and table counts.
+func progressLine(st *core.Status) string {
+	lag := "?"
+	if st.LagBytes != nil {
+		lag = humanBytes(*st.LagBytes)
+	}
+	line := fmt.Sprintf("%s  %-12s lag %-10s tables %s", st.CheckedAt.Format("15:04:05"), st.State, lag, tableCounts(st.TableCounts))
+	if !st.Ready && len(st.Reasons) > 0 {
+		line += "  (" + st.Reasons[0] + ")"
+	}
+	return line
+}

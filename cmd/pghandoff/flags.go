@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// servers are the connection flags a command takes.
+type servers struct {
+	primary, replica, proxy string
+	name                    string
+}
+
+// serverFlag describes one DSN flag: its name, the environment variable it falls back to, and
+// the seed scripts' spellings it also accepts.
+type serverFlag struct {
+	flag, env, help string
+	aliases         []string
+}
+
+var (
+	primaryFlag = serverFlag{"primary", "PGHANDOFF_PRIMARY", "connection string of the primary (the old server, source of replication)", nil}
+	replicaFlag = serverFlag{"replica", "PGHANDOFF_REPLICA", "connection string of the replica (the new server, target of replication)", nil}
+	proxyFlag   = serverFlag{"proxy", "PGHANDOFF_PROXY", "connection string of the postgres_fdw proxy the application talks to", nil}
+)
+
+// addServerFlags adds the DSN flags a command uses, and --name.
+func (s *servers) addFlags(cmd *cobra.Command, flags ...serverFlag) {
+	for _, f := range flags {
+		target := map[string]*string{"primary": &s.primary, "replica": &s.replica, "proxy": &s.proxy}[f.flag]
+		cmd.Flags().StringVar(target, f.flag, "", f.help+" (env "+f.env+")")
+		for _, alias := range f.aliases {
+			cmd.Flags().StringVar(target, alias, "", "same as --"+f.flag+" (the seed scripts' name)")
+		}
+	}
+	cmd.Flags().StringVar(&s.name, "name", core.DefaultName, "name of the migration's publication, subscription, slot and sentinel table")
+}
+
+// migration resolves the DSN flags (or their environment variables) the command needs. A
+// command run with none of them prints its usage, as the seed scripts do.
+func (a *app) migration(cmd *cobra.Command, s *servers, flags ...serverFlag) (core.Migration, error) {
+	m := core.Migration{Name: s.name}
+	if err := core.ValidateName(s.name); err != nil {
+		return m, &usageError{cmd: cmd, err: err}
+	}
+	var missing []string
+	for _, f := range flags {
+		value := map[string]string{"primary": s.primary, "replica": s.replica, "proxy": s.proxy}[f.flag]
+		if value == "" {
+			value = a.getenv(f.env)
+		}
+		if value == "" {
+			missing = append(missing, "--"+f.flag)
+			continue
+		}
+		a.secrets.add(value)
+		dsn, err := core.ParseDSN(value)
+		if err != nil {
+			return m, fmt.Errorf("--%s: %w", f.flag, err)
+		}
+		a.secrets.add(dsn.Secrets()...)
+		switch f.flag {
+		case "primary":
+			m.Primary = dsn
+		case "replica":
+			m.Replica = dsn
+		case "proxy":
+			m.Proxy = dsn
+		}
+	}
+	if len(missing) > 0 {
+		return m, &usageError{cmd: cmd, err: fmt.Errorf("missing %s (or the environment variables they read)", strings.Join(missing, ", "))}
+	}
+	return m, nil
+}
+
+// bytesValue is a byte count flag: 1048576, 512kB, 16MB, 1MiB, 2GB.
+type bytesValue int64
+
+func (b *bytesValue) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *bytesValue) Type() string   { return "bytes" }
+func (b *bytesValue) Set(s string) error {
+	n, err := parseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = bytesValue(n)
+	return nil
+}
+
+var _ pflag.Value = (*bytesValue)(nil)
+
+var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20, "mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30}
+
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
+	if err != nil || !ok || n < 0 {
+		return 0, errors.New("want a byte count such as 1048576, 512kB or 16MB")
+	}
+	return n * unit, nil
+}
+
+// durationFlag registers a duration flag whose help shows an example.
+func durationFlag(cmd *cobra.Command, p *time.Duration, name string, def time.Duration, help string) {
+	cmd.Flags().DurationVar(p, name, def, help+" (e.g. 30s, 10m)")
+}
+
+// noArgs refuses positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &usageError{cmd: cmd, err: fmt.Errorf("unexpected argument %q", args[0])}
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+package core
+
+// Check outcomes.
+const (
+	CheckPass = "pass"
+	CheckWarn = "warn"
+	CheckFail = "fail"
+)
+
+// Check is one preflight finding.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // pass, warn or fail
+	Detail string `json:"detail"`
+	Remedy string `json:"remedy,omitempty"`
+}
+
+// PreflightResult is every check, and whether any of them blocks the migration.
+type PreflightResult struct {
+	OK             bool    `json:"ok"` // no check failed
+	Checks         []Check `json:"checks"`
+	PrimaryVersion string  `json:"primary_version,omitempty"`
+	ReplicaVersion string  `json:"replica_version,omitempty"`
+	PgDumpVersion  string  `json:"pg_dump_version,omitempty"`
+}
+
+// Failed returns the checks that block the migration.
+func (r *PreflightResult) Failed() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Status == CheckFail {
+			out = append(out, c)
+		}
+	}
+	return out
+}
