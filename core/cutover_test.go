@@ -105,7 +105,7 @@ func TestCutoverRefusesWhenNotReadyAndDryRun(t *testing.T) {
 		if !contains(statementsOf(dry.Statements), "ALTER SERVER") || !contains(statementsOf(dry.Statements), "ALTER FOREIGN TABLE") {
 			t.Fatalf("dry run does not show the switch: %s", statementsText(dry.Statements))
 		}
-		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) || e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, e.m.Name) != 0 {
+		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) || e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name) != 0 {
 			t.Fatal("a dry run changed something")
 		}
 		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` DISABLE`)

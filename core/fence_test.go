@@ -92,7 +92,7 @@ func TestFenceAndUndo(t *testing.T) {
 	if n := e.queryInt(false, `SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = $1`, other); n != 0 {
 		t.Fatal("undo left a setting on a role that had none")
 	}
-	if n := e.queryInt(false, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, e.m.Name); n != 0 {
+	if n := e.queryInt(false, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name); n != 0 {
 		t.Fatal("undo left the fence records behind")
 	}
 }
