@@ -25,7 +25,7 @@ type CutoverOptions struct {
 	Failsafe bool
 	MaxLag   int64 // the readiness threshold in bytes; DefaultMaxLag when 0
 	// LockTimeout bounds the wait for each lock of the pause (500ms when 0); the first
-	// attempts use less (100ms, doubling). It stays under PostgreSQL's deadlock_timeout (1s
+	// attempts use less (200ms, doubling). It stays under PostgreSQL's deadlock_timeout (1s
 	// by default), so that when cutover and an application transaction wait for each other
 	// it is cutover that gives way, never the application. LockAttempts (5 when 0) attempts
 	// are made; each failed one releases every lock at once.
@@ -61,6 +61,9 @@ type CutoverResult struct {
 	LockMS       float64 `json:"lock_ms"`     // of which taking the locks
 	CatchUpMS    float64 `json:"catch_up_ms"` // of which waiting for the sentinel on the replica
 	LockAttempts int     `json:"lock_attempts"`
+	// RetriedMS is the time spent in earlier attempts that gave up on a lock and released
+	// them all: statements on the tables such an attempt had locked were held that long too.
+	RetriedMS float64 `json:"retried_ms"`
 	// WaitedStatements is the most application statements seen queued behind the locks.
 	WaitedStatements int    `json:"waited_statements"`
 	Tables           int    `json:"tables"`       // foreign tables locked
@@ -172,8 +175,8 @@ func (c *cutover) checkReady(ctx context.Context) error {
 	return nil
 }
 
-// prepareSequences lists the sequences both servers have, so that the pause only reads
-// their values.
+// prepareSequences lists the sequences both servers have and reads the replica's, which
+// nothing uses before the switch, so that the pause only reads the primary's.
 func (c *cutover) prepareSequences(ctx context.Context) error {
 	onPrimary, onReplica, err := matchedSequences(ctx, c.primary, c.replica)
 	if err != nil {
@@ -184,7 +187,7 @@ func (c *cutover) prepareSequences(ctx context.Context) error {
 			len(onPrimary.missing), tableList(firstN(onPrimary.missing, 10))))
 	}
 	c.seqs, c.replicaSeqs = onPrimary.seqs, onReplica
-	return nil
+	return readSequenceValues(ctx, c.replica, c.replicaSeqs)
 }
 
 // prepareHelperViews creates on the replica the sequence views the proxy's column defaults

@@ -18,13 +18,15 @@ type lockTarget struct {
 
 // prepareLocks lists the foreign tables to lock (the helper ones too: a default drawing a
 // sequence value is a write to the primary) and checks the proxy has lock slots for them.
+// The helpers come last, in the order an INSERT takes them: its table, then the helper of
+// its default. Locking a helper first would deadlock with every insert in flight.
 func (c *cutover) prepareLocks(ctx context.Context) error {
 	rows, err := c.proxy.conn.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname), c.oid, pg_get_userbyid(c.relowner)::text
 		FROM pg_foreign_table ft
 		JOIN pg_class c ON c.oid = ft.ftrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE ft.ftserver = (SELECT oid FROM pg_foreign_server WHERE srvname = $1)
-		ORDER BY 1`, c.opts.name())
+		ORDER BY n.nspname = $2, 1`, c.opts.name(), c.opts.helperSchema())
 	if err != nil {
 		return fmt.Errorf("proxy: list foreign tables: %w", err)
 	}
@@ -73,7 +75,7 @@ const lockBatchPrefix = 3
 // the pause already holds) stalls traffic briefly, growing to LockTimeout for an
 // application whose statements are slow.
 func (c *cutover) lockTimeout(attempt int) time.Duration {
-	return min(c.opts.LockTimeout, 100*time.Millisecond<<(attempt-1))
+	return min(c.opts.LockTimeout, 200*time.Millisecond<<(attempt-1))
 }
 
 // takeLocks runs the lock batch. When a lock is not granted in time it returns the index of
@@ -147,7 +149,6 @@ func (c *cutover) pauseWithRetries(ctx context.Context) error {
 			return withHint(fmt.Errorf("%w: %s", ErrAborted, reason),
 				"nothing was changed: cut over at a quieter time, or raise the lock timeout")
 		}
-		c.r.warn(ctx, roleProxy, "a lock was not available within %s: released them all, trying again", c.lockTimeout(attempt))
 		if err := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
 			return err
 		}
@@ -162,13 +163,16 @@ func (c *cutover) pause(ctx context.Context) (retry bool, err error) {
 	defer func() { c.res.PauseMS = ms(time.Since(start)) }()
 	if failed, err := c.takeLocks(ctx, c.res.LockAttempts); err != nil {
 		rollback(c.proxy)
+		c.res.RetriedMS += ms(time.Since(start))
 		if sqlState(err) != codeLockNotAvailable {
 			return false, err
 		}
 		// Next time, wait for this table first, holding no other: an application
 		// transaction that holds it and wants another then finishes instead of deadlocking.
-		if failed > 0 && failed < len(c.tables) {
+		if failed >= 0 && failed < len(c.tables) {
 			t := c.tables[failed]
+			c.r.warn(ctx, roleProxy, "the lock on %s was not granted within %s: released every lock, trying again with that table first",
+				t.name, c.lockTimeout(c.res.LockAttempts))
 			c.tables = append([]lockTarget{t}, append(c.tables[:failed:failed], c.tables[failed+1:]...)...)
 		}
 		return true, err
@@ -195,13 +199,18 @@ func (p *pauseRun) run(ctx context.Context) error {
 	if err := p.writeSentinel(ctx); err != nil {
 		return err
 	}
-	if err := readSequenceValues(ctx, c.primary, c.seqs); err != nil {
-		return err
-	}
+	// The primary's sequences cannot move through the proxy any more: read them while the
+	// replica catches up (the primary's connection is free meanwhile).
+	seqsRead := make(chan error, 1)
+	go func() { seqsRead <- readSequenceValues(ctx, c.primary, c.seqs) }()
 	if !c.opts.DryRun {
 		if err := p.waitSentinel(ctx); err != nil {
+			<-seqsRead
 			return err
 		}
+	}
+	if err := <-seqsRead; err != nil {
+		return err
 	}
 	if c.opts.Failsafe {
 		p.forwardStopped = true
@@ -288,12 +297,10 @@ func (p *pauseRun) waitSentinel(ctx context.Context) error {
 }
 
 // setSequences sets every sequence of the replica from the primary's values read during the
-// pause, plus the margin, never backwards.
+// pause, plus the margin, never backwards (the replica's were read before the pause, and
+// each setval checks again that it moves its sequence forward).
 func (p *pauseRun) setSequences(ctx context.Context) error {
 	c := p.c
-	if err := readSequenceValues(ctx, c.replica, c.replicaSeqs); err != nil {
-		return err
-	}
 	sets, stmts, err := planSequenceSets(c.seqs, c.replicaSeqs, func(int) float64 { return float64(c.opts.Margin) })
 	if err != nil {
 		return err
