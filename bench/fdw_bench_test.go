@@ -16,6 +16,11 @@ func BenchmarkProxyTPS(b *testing.B) {
 	pair := pgtest.Pairs(b)[0]
 	m, pdb, _ := migration(b, pair)
 	runPgbench(b, pair.Primary, pdb, "-i", "-s", "10", "-q")
+	// A table whose key comes from a bigserial: through the proxy, each row's default draws
+	// from the primary's sequence through pghandoff's helper, one round trip per row.
+	if err := pair.Primary.Exec(ctxFor(b, time.Minute), pdb, `CREATE TABLE serial_rows (id bigserial PRIMARY KEY, v int)`); err != nil {
+		b.Fatal(err)
+	}
 	variants := []struct {
 		name string
 		opts map[string]string
@@ -39,6 +44,8 @@ func BenchmarkProxyTPS(b *testing.B) {
 		{"select-only", "-S"},
 		{"range-1000", "\\set aid random(1, 99000)\nSELECT aid, abalance FROM pgbench_accounts WHERE aid BETWEEN :aid AND :aid + 999;\n"},
 		{"insert-100", "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT 1, 1, g, 0, now() FROM generate_series(1, 100) g;\n"},
+		{"insert-serial-1", "INSERT INTO serial_rows (v) VALUES (1);\n"},
+		{"insert-serial-100", "INSERT INTO serial_rows (v) SELECT g FROM generate_series(1, 100) g;\n"},
 	}
 	common := []string{"-n", "-c", "8", "-j", "2", "-T", "15", "--max-tries", "100"}
 	for _, w := range workloads {

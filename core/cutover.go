@@ -33,6 +33,8 @@ type CutoverOptions struct {
 	LockAttempts int
 	DryRun       bool
 	Timeouts     Timeouts
+	// Observer's Progress is called during the pause too, from the goroutine holding the
+	// locks: it must return at once (buffer, do not post), or the application waits for it.
 	Observer
 }
 

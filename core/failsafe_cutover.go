@@ -212,16 +212,3 @@ func (c *cutover) finishFailsafe(ctx context.Context) error {
 	info.Subscribed = !c.opts.DryRun
 	return nil
 }
-
-// queryText runs a statement returning one text value, recording it; under dry-run "".
-func (r *runner) queryText(ctx context.Context, s *server, sql string) (string, error) {
-	r.record(ctx, s, sql)
-	if r.dryRun {
-		return "", nil
-	}
-	var v string
-	if err := s.conn.QueryRow(ctx, sql).Scan(&v); err != nil {
-		return "", fmt.Errorf("%s: %s: %w", s.role, abbreviate(sql, 200), err)
-	}
-	return v, nil
-}

@@ -271,16 +271,3 @@ func nullableLiteral(s *string) string {
 	}
 	return literal(*s)
 }
-
-// queryInt runs a statement returning one number, recording it; under dry-run it returns 0.
-func (r *runner) queryInt(ctx context.Context, s *server, sql string) (int64, error) {
-	r.record(ctx, s, sql)
-	if r.dryRun {
-		return 0, nil
-	}
-	var n int64
-	if err := s.conn.QueryRow(ctx, sql).Scan(&n); err != nil {
-		return 0, fmt.Errorf("%s: %s: %w", s.role, abbreviate(sql, 200), err)
-	}
-	return n, nil
-}

@@ -259,29 +259,3 @@ func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 	pr.res.Warnings = append(pr.res.Warnings, fmt.Sprintf("roles are still fenced on the %s: schema %s keeps their prior settings until fence --undo", s.role, m.helperSchema()))
 	return nil
 }
-
-// tryDrop runs a DROP inside a savepoint of the current transaction and reports whether it
-// happened: a drop that other objects depend on (SQLSTATE 2BP01) is undone, not fatal.
-func (r *runner) tryDrop(ctx context.Context, s *server, sql string) (bool, error) {
-	r.record(ctx, s, sql)
-	if r.dryRun {
-		return true, nil
-	}
-	if _, err := s.conn.Exec(ctx, "SAVEPOINT pghandoff_drop"); err != nil {
-		return false, fmt.Errorf("%s: %w", s.role, err)
-	}
-	if _, err := s.conn.Exec(ctx, sql); err != nil {
-		if sqlState(err) != codeDependentObjects {
-			return false, fmt.Errorf("%s: %s: %w", s.role, sql, err)
-		}
-		if _, err := s.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT pghandoff_drop"); err != nil {
-			return false, fmt.Errorf("%s: %w", s.role, err)
-		}
-		return false, nil
-	}
-	_, err := s.conn.Exec(ctx, "RELEASE SAVEPOINT pghandoff_drop")
-	return err == nil, err
-}
-
-// codeDependentObjects: other objects depend on the one being dropped.
-const codeDependentObjects = "2BP01"

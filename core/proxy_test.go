@@ -145,6 +145,10 @@ func TestProxyKeepsDefaultsThroughCutover(t *testing.T) {
 			t.Error("a write after cutover reached the old primary")
 		}
 
+		dryRemove, err := core.ProxyRemove(ctxFor(t, time.Minute), core.ProxyRemoveOptions{Migration: e.m, DryRun: true})
+		if err != nil || len(dryRemove.Removed) == 0 || e.queryProxy(`SELECT count(*) FROM pg_foreign_table`) == 0 {
+			t.Fatalf("dry run of proxy remove: %v, or it removed something: %s", err, statementsText(dryRemove))
+		}
 		removed, err := core.ProxyRemove(ctxFor(t, time.Minute), core.ProxyRemoveOptions{Migration: e.m, Observer: e.observer()})
 		if err != nil {
 			t.Fatalf("proxy remove: %v", err)
@@ -177,6 +181,13 @@ func TestProxyCreateRefusesMissingType(t *testing.T) {
 			t.Fatalf("a refused proxy create left %v", left)
 		}
 		e.execProxy(`CREATE DOMAIN public."Money" AS numeric(12, 2)`)
+		dry, err := core.ProxyCreate(ctxFor(t, time.Minute), core.ProxyCreateOptions{Migration: e.m, DryRun: true})
+		if err != nil || !dry.Changed || len(dry.Statements) == 0 {
+			t.Fatalf("dry run: %v %s", err, statementsText(dry))
+		}
+		if left := e.proxyLeftovers(); len(left) > 0 {
+			t.Fatalf("a dry run made %v", left)
+		}
 		res, err := core.ProxyCreate(ctxFor(t, time.Minute), core.ProxyCreateOptions{Migration: e.m, Observer: e.observer()})
 		if err != nil {
 			t.Fatalf("proxy create once the domain exists: %v (%s)", err, core.Hint(err))

@@ -203,27 +203,3 @@ func planSequenceSets(onPrimary, onReplica []seqInfo, steps func(i int) float64)
 	}
 	return sets, stmts, nil
 }
-
-// batch runs statements on s in one round trip (one simple-protocol query), recording each.
-// It is for short statements that take no lock worth retrying.
-func (r *runner) batch(ctx context.Context, s *server, stmts []string) error {
-	if len(stmts) == 0 {
-		return nil
-	}
-	for _, stmt := range stmts {
-		r.record(ctx, s, stmt)
-	}
-	if r.dryRun {
-		return nil
-	}
-	if _, err := s.conn.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
-		return fmt.Errorf("%s: %s (and %d more): %w", s.role, abbreviate(stmts[0], 200), len(stmts)-1, err)
-	}
-	return nil
-}
-
-// record reports a statement about to run on s and keeps it for the result.
-func (r *runner) record(ctx context.Context, s *server, sql string) {
-	r.obs.emit(ctx, Event{Operation: r.op, Server: s.role, Message: firstLine(sql), SQL: sql})
-	r.done = append(r.done, Statement{Server: s.role, SQL: sql})
-}
