@@ -1,5 +1,3 @@
-//go:build pghandoff_proxy
-
 package bot
 
 import (

@@ -1,0 +1,193 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// connect opens a superuser connection to the test's database on the primary or replica.
+func (e *proxyEnv) connect(onReplica bool) *pgx.Conn {
+	e.t.Helper()
+	c, db := e.pair.Primary, e.primaryDB
+	if onReplica {
+		c, db = e.pair.Replica, e.replicaDB
+	}
+	conn, err := c.Connect(ctxFor(e.t, time.Minute), db)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// proxyPointsAt reports whether the proxy's foreign server points at the cluster port.
+func (e *proxyEnv) proxyPointsAt(port int, db string) bool {
+	var opts []string
+	e.scanProxy(`SELECT srvoptions FROM pg_foreign_server WHERE srvname = '`+e.m.Name+`'`, &opts)
+	return strings.Contains(strings.Join(opts, " "), "port="+strconv.Itoa(port)) && strings.Contains(strings.Join(opts, " "), "dbname="+db)
+}
+
+// Under a concurrent write workload through the proxy, cutover loses nothing: every
+// acknowledged insert exists exactly once on the new primary, every counter equals its
+// acknowledged increments, inserts after cutover get keys above every earlier one, and no
+// write reaches the old primary after the switch.
+func TestCutoverUnderLoad(t *testing.T) {
+	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
+		e.setUp(workloadSchema)
+		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 6)
+		w.waitAcked(t, 300)
+		res, err := core.Cutover(ctxFor(t, time.Minute), e.cutoverOptions())
+		split := time.Now()
+		if err != nil || !res.Switched {
+			t.Fatalf("cutover: %v (%s)\n%s", err, core.Hint(err), statementsText(res))
+		}
+		if res.PauseMS <= 0 || res.SentinelLSN == "" || res.ReplicaLSN == "" || res.PrimaryLSN == "" || res.Tables != 3 || res.LockAttempts < 1 {
+			t.Fatalf("result lacks its measures: %s", statementsText(res))
+		}
+		t.Logf("pause %.1f ms (locks %.1f ms, catch-up %.1f ms), %d statements waited, %d lock attempts",
+			res.PauseMS, res.LockMS, res.CatchUpMS, res.WaitedStatements, res.LockAttempts)
+		w.waitAcked(t, 300)
+		w.check(t, e.connect(true), split)
+		var onPrimary []int64
+		e.scan(false, `SELECT coalesce(array_agg(id), '{}') FROM public.ledger`, &onPrimary)
+		last := slices.Max(append(onPrimary, 0))
+		for _, a := range w.inserts {
+			if a.started.After(split) && a.id <= last { // a row on the old primary has a key at most last
+				t.Fatalf("insert %+v made after cutover is at or below the old primary's last key %d", a, last)
+			}
+		}
+		if !e.proxyPointsAt(e.pair.Replica.Port, e.replicaDB) {
+			t.Fatal("the proxy does not point at the replica")
+		}
+		again, err := core.Cutover(ctxFor(t, time.Minute), e.cutoverOptions())
+		if err != nil || !again.AlreadySwitched {
+			t.Fatalf("second cutover: %v, %+v", err, again)
+		}
+	})
+}
+
+// With the replica's apply stopped during the pause, cutover gives up after MaxPause and
+// rolls back: the proxy still points at the primary, the workload goes on, nothing is lost.
+func TestCutoverAbortsWhenReplicaStalls(t *testing.T) {
+	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
+		e.setUp(workloadSchema)
+		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
+		w.waitAcked(t, 200)
+		// Readiness was checked before the pause: stop the apply once the locks are held.
+		e.events.hook = func(ev core.Event) {
+			if strings.Contains(ev.Message, "locks taken") {
+				e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` DISABLE`)
+			}
+		}
+		opts := e.cutoverOptions()
+		opts.MaxPause = time.Second
+		res, err := core.Cutover(ctxFor(t, time.Minute), opts)
+		e.events.hook = nil
+		if !errors.Is(err, core.ErrAborted) || res == nil || res.Switched || res.AbortReason == "" || core.Hint(err) == "" {
+			t.Fatalf("cutover: got %v, want ErrAborted with a reason: %s", err, statementsText(res))
+		}
+		if res.PauseMS < 1000 {
+			t.Fatalf("gave up after %.1f ms, before the max pause", res.PauseMS)
+		}
+		t.Logf("aborted after %.1f ms: %s", res.PauseMS, res.AbortReason)
+		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) {
+			t.Fatal("the proxy no longer points at the primary")
+		}
+		w.waitAcked(t, 200)
+		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` ENABLE`)
+		w.check(t, e.connect(false), time.Time{})
+		e.waitReady()
+		e.assertSame()
+	})
+}
+
+// Cutover refuses to start when replication is not ready, and under dry-run changes nothing.
+func TestCutoverRefusesWhenNotReadyAndDryRun(t *testing.T) {
+	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
+		e.setUp(workloadSchema)
+		opts := e.cutoverOptions()
+		opts.DryRun = true
+		dry, err := core.Cutover(ctxFor(t, time.Minute), opts)
+		if err != nil || dry.Switched || len(dry.Statements) == 0 {
+			t.Fatalf("dry run: %v, %s", err, statementsText(dry))
+		}
+		if !contains(statementsOf(dry.Statements), "ALTER SERVER") || !contains(statementsOf(dry.Statements), "ALTER FOREIGN TABLE") {
+			t.Fatalf("dry run does not show the switch: %s", statementsText(dry.Statements))
+		}
+		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) || e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, e.m.Name) != 0 {
+			t.Fatal("a dry run changed something")
+		}
+		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` DISABLE`)
+		res, err := core.Cutover(ctxFor(t, time.Minute), e.cutoverOptions())
+		if !errors.Is(err, core.ErrNotReady) || res.Readiness == nil || res.Readiness.Ready {
+			t.Fatalf("cutover with replication stopped: got %v, want ErrNotReady", err)
+		}
+		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) {
+			t.Fatal("a refused cutover switched the proxy")
+		}
+		assertNoSecrets(t, e.m, statementsText(dry), e.events.text())
+	})
+}
+
+// After cutover with the failsafe, writes on the new primary (through the proxy or not)
+// reach the old primary, starting exactly at the switch, with nothing looping back; proxy
+// remove and teardown then leave nothing.
+func TestCutoverFailsafe(t *testing.T) {
+	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
+		e.setUp(workloadSchema)
+		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
+		w.waitAcked(t, 200)
+		opts := e.cutoverOptions()
+		opts.Failsafe = true
+		res, err := core.Cutover(ctxFor(t, time.Minute), opts)
+		split := time.Now()
+		if err != nil || !res.Switched || res.Failsafe == nil || !res.Failsafe.Subscribed || !res.Failsafe.ForwardDisabled || res.Failsafe.StartLSN == "" {
+			t.Fatalf("cutover --failsafe: %v (%s)\n%s", err, core.Hint(err), statementsText(res))
+		}
+		t.Logf("failsafe from %s, pause %.1f ms", res.Failsafe.StartLSN, res.PauseMS)
+		w.waitAcked(t, 200)
+		w.check(t, e.connect(true), split)
+		e.execReplica(`INSERT INTO public.ledger (client, n) VALUES (-1, 1)`)
+		deadline := time.Now().Add(time.Minute)
+		for {
+			_, err := core.Verify(ctxFor(t, time.Minute), core.VerifyOptions{Migration: e.m})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the old primary did not catch up with the new one: %v\nprimary log:\n%s", err, e.pair.Primary.Log())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if n := e.queryInt(false, `SELECT count(*) FROM public.ledger WHERE client = -1`); n != 1 {
+			t.Fatalf("a write made directly on the new primary reached the old one %d times", n)
+		}
+		removed, err := core.ProxyRemove(ctxFor(t, time.Minute), core.ProxyRemoveOptions{Migration: e.m, Observer: e.observer()})
+		if err != nil {
+			t.Fatalf("proxy remove: %v (%s)", err, core.Hint(err))
+		}
+		if _, err := core.Teardown(ctxFor(t, time.Minute), core.TeardownOptions{Migration: e.m}); err != nil {
+			t.Fatalf("teardown: %v", err)
+		}
+		if left := append(e.proxyLeftovers(), e.leftovers()...); len(left) > 0 {
+			t.Fatalf("left after proxy remove and teardown: %v (removed %v)", left, removed.Removed)
+		}
+		assertNoSecrets(t, e.m, statementsText(res), statementsText(removed), e.events.text())
+	})
+}
+
+func statementsOf(stmts []core.Statement) []string {
+	out := make([]string, len(stmts))
+	for i, s := range stmts {
+		out[i] = s.SQL
+	}
+	return out
+}

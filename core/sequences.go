@@ -1,0 +1,152 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SequencesOptions configures Sequences.
+type SequencesOptions struct {
+	Migration
+	Skip     int64         // seconds of observed use to move ahead by; 3600 when 0, as ff-seq.sh
+	Window   time.Duration // how long to watch the primary's sequences; 10s when 0
+	DryRun   bool          // read and compute, change nothing
+	Timeouts Timeouts
+	Observer
+}
+
+// SequencesResult is what Sequences read and set.
+type SequencesResult struct {
+	Name        string        `json:"name"`
+	DryRun      bool          `json:"dry_run"`
+	WindowMS    float64       `json:"window_ms"`
+	SkipSeconds int64         `json:"skip_seconds"`
+	Sequences   []SequenceSet `json:"sequences"`
+	Changed     int           `json:"changed"`
+	Missing     []TableName   `json:"missing_on_replica,omitempty"`
+	Warnings    []string      `json:"warnings,omitempty"`
+	Statements  []Statement   `json:"statements"`
+}
+
+// Sequences moves every sequence of the replica ahead of the primary's, for the strategy
+// without a proxy, where writes may still reach the primary for a while after the switch.
+// It watches all sequences at once for one window (the script watched each for ten seconds
+// in turn, and consumed values doing it), then sets each on the replica skip seconds of its
+// observed use ahead of the primary. It never moves a sequence backwards and refuses,
+// changing nothing, to take one past its maximum.
+func Sequences(ctx context.Context, opts SequencesOptions) (*SequencesResult, error) {
+	if err := opts.require(true, true, false); err != nil {
+		return nil, err
+	}
+	if opts.Skip <= 0 {
+		opts.Skip = 3600
+	}
+	if opts.Window <= 0 {
+		opts.Window = 10 * time.Second
+	}
+	primary, err := openServer(ctx, rolePrimary, opts.Primary, "sequences")
+	if err != nil {
+		return nil, err
+	}
+	defer primary.close()
+	replica, err := openServer(ctx, roleReplica, opts.Replica, "sequences")
+	if err != nil {
+		return nil, err
+	}
+	defer replica.close()
+	if !opts.DryRun {
+		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "sequences")
+		if err != nil {
+			return nil, err
+		}
+		defer lock.release()
+	}
+	res := &SequencesResult{Name: opts.name(), DryRun: opts.DryRun, SkipSeconds: opts.Skip, Sequences: []SequenceSet{}}
+	r := &runner{op: "sequences", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}
+	err = fastForward(ctx, opts, r, primary, replica, res)
+	res.Statements = r.done
+	return res, err
+}
+
+func fastForward(ctx context.Context, opts SequencesOptions, r *runner, primary, replica *server, res *SequencesResult) error {
+	onPrimary, onReplica, err := matchedSequences(ctx, primary, replica)
+	if err != nil {
+		return err
+	}
+	res.Missing = onPrimary.missing
+	if len(res.Missing) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d sequence(s) of the primary are missing on the replica and were left alone: %s",
+			len(res.Missing), tableList(firstN(res.Missing, 10))))
+	}
+	seqs := onPrimary.seqs
+	r.note(ctx, rolePrimary, "watching %d sequence(s) for %s", len(seqs), opts.Window)
+	if err := readSequenceValues(ctx, primary, seqs); err != nil {
+		return err
+	}
+	first := make([]int64, len(seqs))
+	for i, q := range seqs {
+		first[i] = q.next
+	}
+	start := time.Now()
+	if err := sleep(ctx, opts.Window); err != nil {
+		return err
+	}
+	if err := readSequenceValues(ctx, primary, seqs); err != nil {
+		return err
+	}
+	window := time.Since(start)
+	res.WindowMS = float64(window.Microseconds()) / 1000
+	if err := readSequenceValues(ctx, replica, onReplica); err != nil {
+		return err
+	}
+	rates := make([]float64, len(seqs))
+	for i, q := range seqs {
+		used := float64(q.next-first[i]) / float64(q.increment) // in steps; negative if it cycled
+		if used < 0 {
+			used = 0
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s went back during the window (it cycles, or was reset): its rate counts as 0", q.TableName))
+		}
+		rates[i] = used / window.Seconds()
+	}
+	ahead := float64(opts.Skip) + time.Since(start.Add(window)).Seconds()
+	sets, stmts, err := planSequenceSets(seqs, onReplica, func(i int) float64 { return rates[i] * ahead })
+	if err != nil {
+		return err
+	}
+	for i := range sets {
+		sets[i].RatePerSecond = rates[i] * float64(seqs[i].increment)
+		if sets[i].Changed {
+			res.Changed++
+		}
+	}
+	res.Sequences = sets
+	if err := r.prepare(ctx, replica); err != nil {
+		return err
+	}
+	return r.batch(ctx, replica, stmts)
+}
+
+// primarySequences are the primary's sequences that the replica has too, and those it lacks.
+type primarySequences struct {
+	seqs    []seqInfo
+	missing []TableName
+}
+
+// matchedSequences lists both servers' sequences, matched by name, and checks that
+// pghandoff may read and set them.
+func matchedSequences(ctx context.Context, primary, replica *server) (primarySequences, []seqInfo, error) {
+	pseqs, err := listSequences(ctx, primary)
+	if err != nil {
+		return primarySequences{}, nil, err
+	}
+	rseqs, err := listSequences(ctx, replica)
+	if err != nil {
+		return primarySequences{}, nil, err
+	}
+	onPrimary, onReplica, missing := pairSequences(pseqs, rseqs)
+	if err := checkSequenceAccess(onPrimary, onReplica); err != nil {
+		return primarySequences{}, nil, err
+	}
+	return primarySequences{seqs: onPrimary, missing: missing}, onReplica, nil
+}
