@@ -80,8 +80,8 @@ func planTables(all []catalogTable, sel Selection, sentinel TableName) tablePlan
 		switch {
 		case t.TableName == sentinel:
 			p.publish = append(p.publish, t)
-		case !inSchemas(t.Schema):
-			continue
+		case !inSchemas(t.Schema) || t.Schema == (Migration{Name: sentinel.Name}).helperSchema():
+			continue // pghandoff's own schema (helpers.go)
 		case excluded[t.TableName]:
 			p.skipped = append(p.skipped, SkippedTable{t.TableName, "excluded"})
 		case t.Persistence == "u":

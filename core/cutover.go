@@ -92,20 +92,15 @@ func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
 		return nil, err
 	}
 	opts.setDefaults()
-	c := &cutover{opts: opts, res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, Sequences: []SequenceSet{}},
-		r: &runner{op: "cutover", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
-	defer c.close()
-	if err := c.open(ctx); err != nil {
+	s, err := openSession(ctx, opts.Migration, "cutover", opts.DryRun, rolePrimary, roleReplica, roleProxy)
+	if err != nil {
 		return nil, err
 	}
-	if !opts.DryRun {
-		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "cutover")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
-	err := c.run(ctx)
+	defer s.close()
+	c := &cutover{opts: opts, primary: s.primary, replica: s.replica, proxy: s.proxy,
+		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, Sequences: []SequenceSet{}},
+		r:   &runner{op: "cutover", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
+	err = c.run(ctx)
 	c.res.Statements = c.r.done
 	return c.res, err
 }
@@ -120,24 +115,6 @@ type cutover struct {
 	seqs                    []seqInfo // the primary's, matched on the replica
 	replicaSeqs             []seqInfo
 	forwardOID              uint32 // the forward subscription on the replica
-}
-
-func (c *cutover) open(ctx context.Context) error {
-	var err error
-	if c.primary, err = openServer(ctx, rolePrimary, c.opts.Primary, "cutover"); err != nil {
-		return err
-	}
-	if c.replica, err = openServer(ctx, roleReplica, c.opts.Replica, "cutover"); err != nil {
-		return err
-	}
-	c.proxy, err = openServer(ctx, roleProxy, c.opts.Proxy, "cutover")
-	return err
-}
-
-func (c *cutover) close() {
-	for _, s := range []*server{c.primary, c.replica, c.proxy} {
-		s.close()
-	}
 }
 
 func (c *cutover) emit(ctx context.Context, role, format string, args ...any) {

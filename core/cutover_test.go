@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -9,24 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pghandoff/pghandoff/core"
 )
-
-// connect opens a superuser connection to the test's database on the primary or replica.
-func (e *proxyEnv) connect(onReplica bool) *pgx.Conn {
-	e.t.Helper()
-	c, db := e.pair.Primary, e.primaryDB
-	if onReplica {
-		c, db = e.pair.Replica, e.replicaDB
-	}
-	conn, err := c.Connect(ctxFor(e.t, time.Minute), db)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
 
 // proxyPointsAt reports whether the proxy's foreign server points at the cluster port.
 func (e *proxyEnv) proxyPointsAt(port int, db string) bool {
@@ -55,7 +38,7 @@ func TestCutoverUnderLoad(t *testing.T) {
 		t.Logf("pause %.1f ms (locks %.1f ms, catch-up %.1f ms), %d statements waited, %d lock attempts",
 			res.PauseMS, res.LockMS, res.CatchUpMS, res.WaitedStatements, res.LockAttempts)
 		w.waitAcked(t, 300)
-		w.check(t, e.connect(true), split)
+		w.check(t, e.replicaConn(), split)
 		var onPrimary []int64
 		e.scan(false, `SELECT coalesce(array_agg(id), '{}') FROM public.ledger`, &onPrimary)
 		last := slices.Max(append(onPrimary, 0))
@@ -103,7 +86,7 @@ func TestCutoverAbortsWhenReplicaStalls(t *testing.T) {
 		}
 		w.waitAcked(t, 200)
 		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` ENABLE`)
-		w.check(t, e.connect(false), time.Time{})
+		w.check(t, e.primaryConn(), time.Time{})
 		e.waitReady()
 		e.assertSame()
 	})
@@ -122,7 +105,7 @@ func TestCutoverRefusesWhenNotReadyAndDryRun(t *testing.T) {
 		if !contains(statementsOf(dry.Statements), "ALTER SERVER") || !contains(statementsOf(dry.Statements), "ALTER FOREIGN TABLE") {
 			t.Fatalf("dry run does not show the switch: %s", statementsText(dry.Statements))
 		}
-		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) || e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, e.m.Name) != 0 {
+		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) || e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name) != 0 {
 			t.Fatal("a dry run changed something")
 		}
 		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` DISABLE`)
@@ -154,7 +137,7 @@ func TestCutoverFailsafe(t *testing.T) {
 		}
 		t.Logf("failsafe from %s, pause %.1f ms", res.Failsafe.StartLSN, res.PauseMS)
 		w.waitAcked(t, 200)
-		w.check(t, e.connect(true), split)
+		w.check(t, e.replicaConn(), split)
 		e.execReplica(`INSERT INTO public.ledger (client, n) VALUES (-1, 1)`)
 		deadline := time.Now().Add(time.Minute)
 		for {

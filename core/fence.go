@@ -62,24 +62,17 @@ func Fence(ctx context.Context, opts FenceOptions) (*FenceResult, error) {
 	if len(opts.Roles) == 0 {
 		return nil, errors.New("no role given: name the roles the application writes as")
 	}
-	primary, err := openServer(ctx, rolePrimary, opts.Primary, "fence")
+	s, err := openSession(ctx, opts.Migration, "fence", opts.DryRun, rolePrimary)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.close()
-	if !opts.DryRun {
-		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "fence")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
+	defer s.close()
 	res := &FenceResult{Name: opts.name(), DryRun: opts.DryRun, Undo: opts.Undo, Method: fenceMethod,
 		Database: opts.Primary.Database(), Roles: []FencedRole{},
 		Warnings: []string{"a fenced role's client can still write if it sets transaction_read_only off itself: the fence stops applications, not people"}}
-	f := &fencer{opts: opts, primary: primary, res: res,
+	f := &fencer{opts: opts, primary: s.primary, res: res,
 		r: &runner{op: "fence", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
-	if err := f.r.prepare(ctx, primary); err != nil {
+	if err := f.r.prepare(ctx, s.primary); err != nil {
 		return nil, err
 	}
 	err = f.run(ctx)

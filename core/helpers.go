@@ -11,9 +11,19 @@ import (
 // Every helper object pghandoff makes for the proxy lives in one schema named after the
 // migration, on each server that needs it: the sequence views on the primary and (from
 // cutover on) the replica, the sequence functions and their foreign tables on the proxy, the
-// fence records on the primary. Nothing lands in the user's schemas, and removal is one
-// DROP SCHEMA ... CASCADE per server.
-func (m Migration) helperSchema() string { return m.name() }
+// fence records on the primary, the failsafe's switch record on the replica. Nothing lands in
+// the user's schemas, and removal is one DROP SCHEMA ... CASCADE per server. The prefix keeps
+// it apart from a user's schema that happens to share the migration's name.
+func (m Migration) helperSchema() string {
+	const prefix = "pghandoff_"
+	name := m.name()
+	if len(prefix)+len(name) <= 63 {
+		return prefix + name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s%s_%08x", prefix, name[:63-len(prefix)-9], h.Sum32())
+}
 
 // marker is the comment pghandoff puts on what it creates outside its helper schema (the
 // proxy's copies of the user's schemas and enum types, the postgres_fdw extension) and on

@@ -56,26 +56,14 @@ func ProxyCreate(ctx context.Context, opts ProxyCreateOptions) (*ProxyCreateResu
 	if opts.FDWOptions == nil {
 		opts.FDWOptions = DefaultFDWOptions
 	}
-	primary, err := openServer(ctx, rolePrimary, opts.Primary, "proxy create")
+	s, err := openSession(ctx, opts.Migration, "proxy create", opts.DryRun, rolePrimary, roleProxy)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.close()
-	proxy, err := openServer(ctx, roleProxy, opts.Proxy, "proxy create")
-	if err != nil {
-		return nil, err
-	}
-	defer proxy.close()
-	if !opts.DryRun {
-		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "proxy create")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
+	defer s.close()
 	res := &ProxyCreateResult{Name: opts.name(), DryRun: opts.DryRun, Server: opts.name(), PointsAt: opts.Primary.String(),
 		Tables: []TableName{}, Sequences: []TableName{}, Warnings: slices.Clone(fdwLimitations)}
-	p, err := planProxy(ctx, opts, primary, proxy, res)
+	p, err := planProxy(ctx, opts, s.primary, s.proxy, res)
 	if err != nil {
 		return res, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pghandoff/pghandoff/core"
 	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
@@ -51,16 +52,43 @@ func (e *proxyEnv) execProxy(sql string, args ...any) {
 
 func (e *proxyEnv) queryProxy(sql string, args ...any) int64 {
 	e.t.Helper()
-	conn, err := e.proxy.Connect(ctxFor(e.t, time.Minute), e.proxyDB)
+	var n int64
+	e.scanProxy(sql, &n, args...)
+	return n
+}
+
+// connect opens a superuser connection to the test's database on one server, closed when
+// the test ends.
+func (e *proxyEnv) connect(c *pgtest.Cluster, db string) *pgx.Conn {
+	e.t.Helper()
+	conn, err := c.Connect(ctxFor(e.t, time.Minute), db)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var n int64
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	e.t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func (e *proxyEnv) primaryConn() *pgx.Conn { return e.connect(e.pair.Primary, e.primaryDB) }
+func (e *proxyEnv) replicaConn() *pgx.Conn { return e.connect(e.pair.Replica, e.replicaDB) }
+
+// scan reads one value from the primary or the replica.
+func (e *proxyEnv) scan(onReplica bool, sql string, dest any) {
+	e.t.Helper()
+	conn := e.primaryConn()
+	if onReplica {
+		conn = e.replicaConn()
+	}
+	if err := conn.QueryRow(context.Background(), sql).Scan(dest); err != nil {
+		e.t.Fatalf("%v\n%s", err, sql)
+	}
+}
+
+func (e *proxyEnv) scanProxy(sql string, dest any, args ...any) {
+	e.t.Helper()
+	if err := e.connect(e.proxy, e.proxyDB).QueryRow(context.Background(), sql, args...).Scan(dest); err != nil {
 		e.t.Fatalf("proxy: %v\n%s", err, sql)
 	}
-	return n
 }
 
 // setUp loads sql (the scenario when empty) on the primary, sets up replication, waits for
@@ -101,12 +129,12 @@ func (e *proxyEnv) proxyLeftovers() []string {
 	check("foreign server", e.queryProxy(`SELECT count(*) FROM pg_foreign_server`))
 	check("user mapping", e.queryProxy(`SELECT count(*) FROM pg_user_mappings`))
 	check("foreign table", e.queryProxy(`SELECT count(*) FROM pg_foreign_table`))
-	check("proxy schema", e.queryProxy(`SELECT count(*) FROM pg_namespace WHERE nspname IN ('Billing', 'inventory', $1)`, e.m.Name))
+	check("proxy schema", e.queryProxy(`SELECT count(*) FROM pg_namespace WHERE nspname IN ('Billing', 'inventory') OR nspname LIKE 'pghandoff\_%'`))
 	check("proxy type", e.queryProxy(`SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND t.typtype = 'e'`))
 	check("proxy function", e.queryProxy(`SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`))
 	check("postgres_fdw", e.queryProxy(`SELECT count(*) FROM pg_extension WHERE extname = 'postgres_fdw'`))
-	check("primary helper schema", e.queryInt(false, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, e.m.Name))
-	check("replica helper schema", e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, e.m.Name))
+	check("primary helper schema", e.queryInt(false, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name))
+	check("replica helper schema", e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name))
 	check("failsafe subscription", e.queryInt(false, `SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database()`))
 	check("failsafe publication", e.queryInt(true, `SELECT count(*) FROM pg_publication`))
 	check("failsafe slot", e.queryInt(true, `SELECT count(*) FROM pg_replication_slots WHERE database = current_database()`))

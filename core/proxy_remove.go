@@ -33,25 +33,22 @@ func ProxyRemove(ctx context.Context, opts ProxyRemoveOptions) (*ProxyRemoveResu
 	if err := opts.require(false, false, true); err != nil {
 		return nil, err
 	}
-	pr := &proxyRemoval{opts: opts, res: &ProxyRemoveResult{Name: opts.name(), DryRun: opts.DryRun, Removed: []string{}},
-		r: &runner{op: "proxy remove", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
-	defer pr.close()
-	if err := pr.open(ctx); err != nil {
+	roles := []string{roleProxy}
+	if !opts.Primary.IsZero() {
+		roles = append(roles, rolePrimary)
+	}
+	if !opts.Replica.IsZero() {
+		roles = append(roles, roleReplica)
+	}
+	s, err := openSession(ctx, opts.Migration, "proxy remove", opts.DryRun, roles...)
+	if err != nil {
 		return nil, err
 	}
-	if !opts.DryRun {
-		// The operation lock lives on the primary; without one, the proxy stands in.
-		role, dsn := rolePrimary, opts.Primary
-		if dsn.IsZero() {
-			role, dsn = roleProxy, opts.Proxy
-		}
-		lock, err := acquireLock(ctx, role, dsn, opts.name(), "proxy remove")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
-	err := pr.run(ctx)
+	defer s.close()
+	pr := &proxyRemoval{opts: opts, proxy: s.proxy, primary: s.primary, replica: s.replica,
+		res: &ProxyRemoveResult{Name: opts.name(), DryRun: opts.DryRun, Removed: []string{}},
+		r:   &runner{op: "proxy remove", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
+	err = pr.run(ctx)
 	pr.res.Statements = pr.r.done
 	if err == nil && len(pr.res.Removed) == 0 {
 		pr.r.note(ctx, "", "nothing of migration %s's proxy was left to remove", opts.name())
@@ -64,30 +61,6 @@ type proxyRemoval struct {
 	proxy, primary, replica *server
 	r                       *runner
 	res                     *ProxyRemoveResult
-}
-
-func (pr *proxyRemoval) open(ctx context.Context) error {
-	var err error
-	if pr.proxy, err = openServer(ctx, roleProxy, pr.opts.Proxy, "proxy remove"); err != nil {
-		return err
-	}
-	if !pr.opts.Primary.IsZero() {
-		if pr.primary, err = openServer(ctx, rolePrimary, pr.opts.Primary, "proxy remove"); err != nil {
-			return err
-		}
-	}
-	if !pr.opts.Replica.IsZero() {
-		if pr.replica, err = openServer(ctx, roleReplica, pr.opts.Replica, "proxy remove"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (pr *proxyRemoval) close() {
-	for _, s := range []*server{pr.proxy, pr.primary, pr.replica} {
-		s.close()
-	}
 }
 
 func (pr *proxyRemoval) removed(format string, args ...any) {

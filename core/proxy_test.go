@@ -159,34 +159,6 @@ func TestProxyKeepsDefaultsThroughCutover(t *testing.T) {
 	})
 }
 
-func (e *proxyEnv) scan(onReplica bool, sql string, dest any) {
-	e.t.Helper()
-	c, db := e.pair.Primary, e.primaryDB
-	if onReplica {
-		c, db = e.pair.Replica, e.replicaDB
-	}
-	conn, err := c.Connect(ctxFor(e.t, time.Minute), db)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if err := conn.QueryRow(context.Background(), sql).Scan(dest); err != nil {
-		e.t.Fatalf("%v\n%s", err, sql)
-	}
-}
-
-func (e *proxyEnv) scanProxy(sql string, dest any) {
-	e.t.Helper()
-	conn, err := e.proxy.Connect(ctxFor(e.t, time.Minute), e.proxyDB)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if err := conn.QueryRow(context.Background(), sql).Scan(dest); err != nil {
-		e.t.Fatalf("proxy: %v\n%s", err, sql)
-	}
-}
-
 // A type the proxy lacks and pghandoff cannot make stops proxy create before anything
 // changes, naming the type and the remedy; once it exists, a run completes.
 func TestProxyCreateRefusesMissingType(t *testing.T) {
@@ -195,6 +167,8 @@ func TestProxyCreateRefusesMissingType(t *testing.T) {
 			CREATE TYPE public.mood AS ENUM ('ok', 'meh');
 			CREATE TABLE public.wallet (id serial PRIMARY KEY, balance public."Money", mood public.mood DEFAULT 'ok')`
 		e.execPrimary(schema)
+		// A user's schema named like the migration is the user's: proxied, not taken for pghandoff's.
+		e.execPrimary(`CREATE SCHEMA ` + e.m.Name + `; CREATE TABLE ` + e.m.Name + `.t (id int PRIMARY KEY)`)
 		_, err := core.ProxyCreate(ctxFor(t, time.Minute), core.ProxyCreateOptions{Migration: e.m, Observer: e.observer()})
 		if !errors.Is(err, core.ErrRefused) || !strings.Contains(err.Error(), `public."Money"`) || core.Hint(err) == "" {
 			t.Fatalf("proxy create: got %v (hint %q), want a refusal naming the domain", err, core.Hint(err))
@@ -212,6 +186,9 @@ func TestProxyCreateRefusesMissingType(t *testing.T) {
 		}
 		if n := e.queryProxy(`WITH w AS (INSERT INTO public.wallet (balance) VALUES (1.5) RETURNING id, mood) SELECT id FROM w WHERE mood = 'ok'`); n != 1 {
 			t.Fatalf("insert through the proxy got id %d", n)
+		}
+		if n := e.queryProxy(`WITH w AS (INSERT INTO ` + e.m.Name + `.t VALUES (7) RETURNING id) SELECT id FROM w`); n != 7 {
+			t.Fatalf("the user's schema named like the migration is not proxied")
 		}
 	})
 }

@@ -31,7 +31,8 @@ func dumpPattern(names ...string) string {
 func schemaDumpArgs(m Migration, sel Selection, extensions []string, dumpMajor int) []string {
 	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
 		"--no-subscriptions", "--no-tablespaces", "--no-security-labels",
-		"--exclude-table=" + dumpPattern(m.sentinel().Schema, m.sentinel().Name)}
+		"--exclude-table=" + dumpPattern(m.sentinel().Schema, m.sentinel().Name),
+		"--exclude-schema=" + dumpPattern(m.helperSchema())} // pghandoff's own (helpers.go)
 	for _, s := range sel.Schemas {
 		args = append(args, "--schema="+dumpPattern(s))
 	}

@@ -45,26 +45,14 @@ func Sequences(ctx context.Context, opts SequencesOptions) (*SequencesResult, er
 	if opts.Window <= 0 {
 		opts.Window = 10 * time.Second
 	}
-	primary, err := openServer(ctx, rolePrimary, opts.Primary, "sequences")
+	s, err := openSession(ctx, opts.Migration, "sequences", opts.DryRun, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.close()
-	replica, err := openServer(ctx, roleReplica, opts.Replica, "sequences")
-	if err != nil {
-		return nil, err
-	}
-	defer replica.close()
-	if !opts.DryRun {
-		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "sequences")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
+	defer s.close()
 	res := &SequencesResult{Name: opts.name(), DryRun: opts.DryRun, SkipSeconds: opts.Skip, Sequences: []SequenceSet{}}
 	r := &runner{op: "sequences", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}
-	err = fastForward(ctx, opts, r, primary, replica, res)
+	err = fastForward(ctx, opts, r, s.primary, s.replica, res)
 	res.Statements = r.done
 	return res, err
 }
