@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"strconv"
 	"strings"
@@ -137,20 +136,9 @@ func TestCutoverLocked(t *testing.T) {
 	e.step(map[string]string{"command": "setup"}).expectOK()
 	e.step(map[string]string{"command": "wait", "timeout": "2m"}).expectOK()
 	e.step(map[string]string{"command": "proxy-create", "proxy": e.proxyDSN}).expectOK()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := e.primary.Connect(ctx, e.primaryDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	h := fnv.New32a()
-	h.Write([]byte(e.name))
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(0x7067686f), int32(h.Sum32())); err != nil {
-		t.Fatal(err)
-	}
+	e.holdLock("pghandoff teardown")
 	r := e.step(map[string]string{"command": "cutover", "proxy": e.proxyDSN})
-	if errs := r.annotations("error"); r.code != 1 || len(errs) != 1 || !strings.Contains(errs[0].title, "locked") {
+	if errs := r.annotations("error"); r.code != 1 || len(errs) != 1 || !strings.Contains(errs[0].title, "locked") || !strings.Contains(errs[0].message, "pghandoff teardown") {
 		t.Fatalf("exit %d, errors %+v", r.code, errs)
 	}
 	if out := r.outputs(); out["switched"] == "true" {
