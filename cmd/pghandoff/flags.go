@@ -46,19 +46,26 @@ func (s *servers) addFlags(cmd *cobra.Command, flags ...serverFlag) {
 
 // migration resolves the DSN flags (or their environment variables) the command needs. A
 // command run with none of them prints its usage, as the seed scripts do.
-func (a *app) migration(cmd *cobra.Command, s *servers, flags ...serverFlag) (core.Migration, error) {
+func (a *app) migration(cmd *cobra.Command, s *servers, required ...serverFlag) (core.Migration, error) {
+	return a.migrationWith(cmd, s, required, nil)
+}
+
+// migrationWith is migration with servers that may be left out too.
+func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional []serverFlag) (core.Migration, error) {
 	m := core.Migration{Name: s.name}
 	if err := core.ValidateName(s.name); err != nil {
 		return m, &usageError{cmd: cmd, err: err}
 	}
 	var missing []string
-	for _, f := range flags {
+	for i, f := range append(append([]serverFlag{}, required...), optional...) {
 		value := map[string]string{"primary": s.primary, "replica": s.replica, "proxy": s.proxy}[f.flag]
 		if value == "" {
 			value = a.getenv(f.env)
 		}
 		if value == "" {
-			missing = append(missing, "--"+f.flag)
+			if i < len(required) {
+				missing = append(missing, "--"+f.flag)
+			}
 			continue
 		}
 		a.secrets.add(value)
@@ -80,6 +87,12 @@ func (a *app) migration(cmd *cobra.Command, s *servers, flags ...serverFlag) (co
 		return m, &usageError{cmd: cmd, err: fmt.Errorf("missing %s (or the environment variables they read)", strings.Join(missing, ", "))}
 	}
 	return m, nil
+}
+
+// withAlias is f accepting another spelling too: the seed scripts' --server.
+func (f serverFlag) withAlias(alias string) serverFlag {
+	f.aliases = append(append([]string{}, f.aliases...), alias)
+	return f
 }
 
 // bytesValue is a byte count flag: 1048576, 512kB, 16MB, 1MiB, 2GB.
