@@ -103,8 +103,8 @@ func TestBadInputs(t *testing.T) {
 		{"malformed skip", with(map[string]string{"command": "sequences", "skip": "ten"}), "skip"},
 		{"zero skip", with(map[string]string{"command": "sequences", "skip": "0"}), "skip"},
 		{"malformed window", with(map[string]string{"command": "sequences", "window": "10"}), "window"},
-		{"fence without roles", with(map[string]string{"command": "fence"}), "roles"},
-		{"malformed undo", with(map[string]string{"command": "fence", "roles": "app", "undo": "no"}), "undo"},
+		{"fence without role", with(map[string]string{"command": "fence"}), "role"},
+		{"malformed undo", with(map[string]string{"command": "fence", "role": "app", "undo": "no"}), "undo"},
 		{"proxy missing for cutover", with(map[string]string{"command": "cutover", "proxy": ""}), "proxy"},
 
 		{"malformed primary", with(map[string]string{"command": "status", "primary": "postgres://app:" + nastyPassword + "@" + addr + ":notaport/app"}), "primary"},

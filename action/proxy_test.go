@@ -95,6 +95,11 @@ func TestCutoverThroughProxy(t *testing.T) {
 	if err := json.Unmarshal([]byte(out["report"]), &res); err != nil || !res.Switched || res.SentinelLSN == "" {
 		t.Fatalf("cutover report %v: %+v", err, res)
 	}
+	for _, q := range res.Sequences {
+		if q.Next < q.PrimaryNext+1000 { // the margin's default, as the CLI's
+			t.Errorf("sequence %s set to %d, want the old primary's %d plus 1000", q.TableName, q.Next, q.PrimaryNext)
+		}
+	}
 	log := cut.stdout.String()
 	if !strings.Contains(log, "::group::pghandoff cutover") || !strings.Contains(log, "::endgroup::") {
 		t.Error("cutover printed no log group")
@@ -163,9 +168,9 @@ func TestFenceAndSequences(t *testing.T) {
 	if r := e.step(map[string]string{"command": "fence"}); r.code != 1 {
 		t.Fatalf("fence without roles: exit %d", r.code)
 	} else {
-		r.expectInputError("roles")
+		r.expectInputError("role")
 	}
-	fence := e.step(map[string]string{"command": "fence", "roles": app})
+	fence := e.step(map[string]string{"command": "fence", "role": app})
 	fence.expectOK()
 	if out := fence.outputs(); out["changed"] != "true" {
 		t.Errorf("fence outputs %v", out)
@@ -178,7 +183,7 @@ func TestFenceAndSequences(t *testing.T) {
 	if n := e.queryInt(e.replica, e.replicaDB, `SELECT last_value FROM "Billing"."Order_id_seq"`); n < 500 {
 		t.Errorf("Order_id_seq on the new primary at %d, behind the old primary's 500", n)
 	}
-	undo := e.step(map[string]string{"command": "fence", "roles": app, "undo": "true"})
+	undo := e.step(map[string]string{"command": "fence", "role": app, "undo": "true"})
 	undo.expectOK()
 	if out := undo.outputs(); out["changed"] != "true" {
 		t.Errorf("fence undo outputs %v", out)
