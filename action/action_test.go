@@ -56,6 +56,16 @@ func (e *env) exec(c *pgtest.Cluster, db, sql string, args ...any) {
 	}
 }
 
+// loadSchema loads testdata/schema.sql, the names that break things, on the primary.
+func (e *env) loadSchema() {
+	e.t.Helper()
+	schema, err := os.ReadFile("testdata/schema.sql")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.exec(e.primary, e.primaryDB, string(schema))
+}
+
 // step runs the Action with the migration's connection strings and the given inputs.
 func (e *env) step(inputs map[string]string) *runner {
 	e.t.Helper()
@@ -98,11 +108,7 @@ func (r *runner) expectOK() {
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	schema, err := os.ReadFile("testdata/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.exec(e.primary, e.primaryDB, string(schema))
+	e.loadSchema()
 
 	dry := e.step(map[string]string{"command": "setup", "dry-run": "true"})
 	dry.expectOK()

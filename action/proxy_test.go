@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,11 +61,7 @@ func TestCutoverThroughProxy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	proxy, proxyDB := e.withProxy()
-	schema, err := os.ReadFile("testdata/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.exec(e.primary, e.primaryDB, string(schema))
+	e.loadSchema()
 	e.step(map[string]string{"command": "setup"}).expectOK()
 	e.step(map[string]string{"command": "wait", "timeout": "2m"}).expectOK()
 
@@ -155,11 +150,7 @@ func TestCutoverLocked(t *testing.T) {
 func TestFenceAndSequences(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	schema, err := os.ReadFile("testdata/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.exec(e.primary, e.primaryDB, string(schema))
+	e.loadSchema()
 	app := e.primaryDB + "_app"
 	e.exec(e.primary, e.primaryDB, fmt.Sprintf(`CREATE ROLE %q LOGIN`, app))
 	e.step(map[string]string{"command": "setup"}).expectOK()
