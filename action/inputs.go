@@ -30,7 +30,7 @@ const (
 	inDrop                = "drop"
 	inYes                 = "yes"
 	inDryRun              = "dry-run"
-	inRoles               = "roles"
+	inRole                = "role"
 	inUndo                = "undo"
 	inMapRole             = "map-role"
 )
@@ -38,7 +38,7 @@ const (
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
-	inFailsafe, inDrop, inYes, inDryRun, inRoles, inUndo, inMapRole}
+	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy}
@@ -47,6 +47,7 @@ var dsnInputs = []string{inPrimary, inReplica, inProxy}
 const (
 	defaultTimeout = time.Hour
 	defaultSkip    = 3600 // seconds of sequence growth, as ff-seq.sh
+	defaultMargin  = 1000 // values past the old primary's, as the CLI's --margin
 )
 
 // params are the inputs, parsed and checked.
@@ -104,7 +105,7 @@ func readDSNs(w *workflow) (map[string]core.DSN, []error) {
 // parseInputs checks every input the command uses and builds its parameters; it returns
 // every problem at once, so a workflow author fixes them in one go.
 func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, []error) {
-	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip}
+	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip, margin: defaultMargin}
 	var errs []error
 	fail := func(err error) {
 		if err != nil {
@@ -164,7 +165,7 @@ func (p *params) set(name, v string) error {
 		p.schemas, err = core.ParseSchemaNames(v)
 	case inExcludeTables:
 		p.excludeTables, err = core.ParseTableNames(v)
-	case inRoles:
+	case inRole:
 		p.roles, err = parseNames(v)
 	case inMapRole:
 		p.mapRoles, err = parseNames(v)
