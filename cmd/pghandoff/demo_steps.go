@@ -209,7 +209,7 @@ func leftovers(ctx context.Context, c *pgcluster.Cluster, db, name string) ([]st
 		"origins":         `SELECT count(*) FROM pg_replication_origin`,
 		"foreign servers": `SELECT count(*) FROM pg_foreign_server`,
 		"user mappings":   `SELECT count(*) FROM pg_user_mappings`,
-		"helper schemas":  `SELECT count(*) FROM pg_namespace WHERE nspname LIKE $1 || '%'`,
+		"helper schemas":  `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pghandoff\_%' OR nspname = $1`,
 		"sentinel tables": `SELECT count(*) FROM pg_class WHERE relname = $1`,
 	} {
 		var n int
