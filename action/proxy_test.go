@@ -65,10 +65,14 @@ func TestCutoverThroughProxy(t *testing.T) {
 	e.step(map[string]string{"command": "setup"}).expectOK()
 	e.step(map[string]string{"command": "wait", "timeout": "2m"}).expectOK()
 
-	create := e.step(map[string]string{"command": "proxy-create", "proxy": e.proxyDSN})
+	// map-role: the proxy's superuser gets a user mapping too, as an application role would.
+	create := e.step(map[string]string{"command": "proxy-create", "proxy": e.proxyDSN, "map-role": "postgres"})
 	create.expectOK()
 	if out := create.outputs(); out["changed"] != "true" {
 		t.Fatalf("proxy-create outputs %v", out)
+	}
+	if n := e.queryInt(proxy, proxyDB, `SELECT count(*) FROM pg_user_mappings WHERE usename = 'postgres'`); n != 1 {
+		t.Errorf("%d user mappings for the mapped role, want 1", n)
 	}
 	// The application writes through the proxy, to the old primary for now.
 	e.throughProxy(`INSERT INTO "Billing"."Order" ("user", "total|sum") VALUES ('before', 1)`)
