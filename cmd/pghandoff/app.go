@@ -23,7 +23,10 @@ const (
 // app is what every subcommand shares: where output goes, the environment, and the secrets
 // to mask in everything it prints.
 type app struct {
-	stdout, stderr io.Writer
+	stdout, stderr io.Writer // secrets masked
+	// rawStdout and rawStderr are the process's own: the Action must print ::add-mask::
+	// lines with the secret in them, for the runner to learn what to mask.
+	rawStdout, rawStderr io.Writer
 	getenv         func(string) string
 	secrets        *redactor
 	verbose        bool
@@ -32,7 +35,8 @@ type app struct {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	secrets := &redactor{}
-	a := &app{stdout: secrets.wrap(stdout), stderr: secrets.wrap(stderr), getenv: getenv, secrets: secrets}
+	a := &app{stdout: secrets.wrap(stdout), stderr: secrets.wrap(stderr), rawStdout: stdout, rawStderr: stderr,
+		getenv: getenv, secrets: secrets}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
