@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -278,7 +279,7 @@ func TestWithoutRunnerFiles(t *testing.T) {
 	for _, a := range r.annotations("warning") {
 		titles = append(titles, a.title)
 	}
-	if !contains(titles, "No outputs") || !contains(titles, "No step summary") {
+	if !slices.Contains(titles, "No outputs") || !slices.Contains(titles, "No step summary") {
 		t.Errorf("warnings %v", titles)
 	}
 }

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -17,7 +18,7 @@ type command struct {
 }
 
 func (c *command) uses(input string) bool {
-	return input == inCommand || input == inName || contains(c.needs, input) || contains(c.inputs, input)
+	return input == inCommand || input == inName || slices.Contains(c.needs, input) || slices.Contains(c.inputs, input)
 }
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}

@@ -3,6 +3,7 @@ package action
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,7 +116,7 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 	for _, name := range cmd.needs {
 		switch {
 		case w.input(name) != "":
-		case contains(dsnInputs, name):
+		case slices.Contains(dsnInputs, name):
 			fail(badInput(name, "%s needs the %s's connection string: set it from a secret, e.g. %s: ${{ secrets.PGHANDOFF_%s }}", cmd.name, name, name, strings.ToUpper(name)))
 		default:
 			fail(badInput(name, "%s needs input %s", cmd.name, name))
@@ -127,7 +128,7 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 	}
 	for _, name := range allInputs {
 		v := w.input(name)
-		if v == "" || name == inCommand || name == inName || contains(dsnInputs, name) {
+		if v == "" || name == inCommand || name == inName || slices.Contains(dsnInputs, name) {
 			continue
 		}
 		fail(p.set(name, v))

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,7 +144,7 @@ func TestAllBadInputsReported(t *testing.T) {
 		titles = append(titles, a.title)
 	}
 	for _, want := range []string{"primary", "replica", "max-lag", "timeout"} {
-		if !contains(titles, "Invalid input "+want) {
+		if !slices.Contains(titles, "Invalid input "+want) {
 			t.Errorf("no annotation for %s in %v", want, titles)
 		}
 	}

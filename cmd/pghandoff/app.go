@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // Exit codes, documented in the root command's help and the README.
@@ -28,14 +29,14 @@ type app struct {
 	// lines with the secret in them, for the runner to learn what to mask.
 	rawStdout, rawStderr io.Writer
 	getenv         func(string) string
-	secrets        *redactor
+	secrets        *redact.Redactor
 	verbose        bool
 }
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	secrets := &redactor{}
-	a := &app{stdout: secrets.wrap(stdout), stderr: secrets.wrap(stderr), rawStdout: stdout, rawStderr: stderr,
+	secrets := redact.New(redact.DefaultMask)
+	a := &app{stdout: secrets.Writer(stdout), stderr: secrets.Writer(stderr), rawStdout: stdout, rawStderr: stderr,
 		getenv: getenv, secrets: secrets}
 	root := a.rootCommand()
 	root.SetArgs(args)

@@ -68,12 +68,12 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 			}
 			continue
 		}
-		a.secrets.add(value)
+		a.secrets.Add(value)
 		dsn, err := core.ParseDSN(value)
 		if err != nil {
 			return m, fmt.Errorf("--%s: %w", f.flag, err)
 		}
-		a.secrets.add(dsn.Secrets()...)
+		a.secrets.Add(dsn.Secrets()...)
 		switch f.flag {
 		case "primary":
 			m.Primary = dsn
