@@ -28,9 +28,9 @@ type app struct {
 	// rawStdout and rawStderr are the process's own: the Action must print ::add-mask::
 	// lines with the secret in them, for the runner to learn what to mask.
 	rawStdout, rawStderr io.Writer
-	getenv         func(string) string
-	secrets        *redact.Redactor
-	verbose        bool
+	getenv               func(string) string
+	secrets              *redact.Redactor
+	verbose              bool
 }
 
 // run executes the command line and returns the process exit code.
