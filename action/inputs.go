@@ -48,7 +48,6 @@ var dsnInputs = []string{inPrimary, inReplica, inProxy}
 const (
 	defaultTimeout = time.Hour
 	defaultSkip    = 3600 // seconds of sequence growth, as ff-seq.sh
-	defaultMargin  = 1000 // values past the old primary's, as the CLI's --margin
 )
 
 // params are the inputs, parsed and checked.
@@ -106,7 +105,7 @@ func readDSNs(w *workflow) (map[string]core.DSN, []error) {
 // parseInputs checks every input the command uses and builds its parameters; it returns
 // every problem at once, so a workflow author fixes them in one go.
 func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, []error) {
-	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip, margin: defaultMargin}
+	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip, margin: core.DefaultMargin}
 	var errs []error
 	fail := func(err error) {
 		if err != nil {
@@ -149,7 +148,7 @@ func (p *params) set(name, v string) error {
 	var err error
 	switch name {
 	case inMaxLag:
-		p.maxLag, err = parseBytes(v)
+		p.maxLag, err = core.ParseBytes(v)
 	case inTimeout:
 		p.timeout, err = parseDuration(v, true)
 	case inMaxPause:
@@ -221,25 +220,6 @@ func parseCount(v string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a whole number of zero or more", v)
 	}
 	return n, nil
-}
-
-// byteUnits are the CLI's --max-lag units, in any case: multiples of 1024.
-var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20,
-	"mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30, "tb": 1 << 40, "tib": 1 << 40}
-
-// parseBytes reads a byte count as the CLI does: 1048576, 512kB, 16MB, 1GiB.
-func parseBytes(v string) (int64, error) {
-	s := strings.ToLower(strings.TrimSpace(v))
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i < 0 {
-		i = len(s)
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
-	if err != nil || !ok || n > (1<<62)/unit {
-		return 0, fmt.Errorf("%q is not a size: use a number of bytes, optionally with a unit, e.g. 1048576, 512kB or 16MB", v)
-	}
-	return n * unit, nil
 }
 
 // parseNames reads a comma-separated list of names; double quotes keep a comma in a name.

@@ -52,7 +52,7 @@ exactly at the switch, so that going back loses nothing.`,
 	t.addFlags(cmd)
 	durationFlag(cmd, &maxPause, "max-pause", 5*time.Second, "roll back if the replica has not caught up within this pause")
 	durationFlag(cmd, &lockTimeout, "pause-lock-timeout", 500*time.Millisecond, "wait at most this long for each table's lock in the pause")
-	cmd.Flags().Int64Var(&margin, "margin", 1000, "move every sequence this many values past the primary's, for writers that bypass the proxy")
+	cmd.Flags().Int64Var(&margin, "margin", core.DefaultMargin, "move every sequence this many values past the primary's, for writers that bypass the proxy")
 	cmd.Flags().Var(&maxLag, "max-lag", "lag in bytes under which replication counts as ready")
 	cmd.Flags().BoolVar(&failsafe, "failsafe", false, "also replicate back from the replica to the old primary, from the switch on")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check readiness and print the SQL it would run, change nothing")

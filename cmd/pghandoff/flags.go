@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,7 +100,7 @@ type bytesValue int64
 func (b *bytesValue) String() string { return strconv.FormatInt(int64(*b), 10) }
 func (b *bytesValue) Type() string   { return "bytes" }
 func (b *bytesValue) Set(s string) error {
-	n, err := parseBytes(s)
+	n, err := core.ParseBytes(s)
 	if err != nil {
 		return err
 	}
@@ -110,22 +109,6 @@ func (b *bytesValue) Set(s string) error {
 }
 
 var _ pflag.Value = (*bytesValue)(nil)
-
-var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20, "mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30}
-
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i < 0 {
-		i = len(s)
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
-	if err != nil || !ok || n < 0 {
-		return 0, errors.New("want a byte count such as 1048576, 512kB or 16MB")
-	}
-	return n * unit, nil
-}
 
 // durationFlag registers a duration flag whose help shows an example.
 func durationFlag(cmd *cobra.Command, p *time.Duration, name string, def time.Duration, help string) {
