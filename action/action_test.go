@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,6 +57,16 @@ func (e *env) exec(c *pgtest.Cluster, db, sql string, args ...any) {
 	}
 }
 
+// loadSchema loads testdata/schema.sql, the names that break things, on the primary.
+func (e *env) loadSchema() {
+	e.t.Helper()
+	schema, err := os.ReadFile("testdata/schema.sql")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.exec(e.primary, e.primaryDB, string(schema))
+}
+
 // step runs the Action with the migration's connection strings and the given inputs.
 func (e *env) step(inputs map[string]string) *runner {
 	e.t.Helper()
@@ -98,11 +109,7 @@ func (r *runner) expectOK() {
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	schema, err := os.ReadFile("testdata/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.exec(e.primary, e.primaryDB, string(schema))
+	e.loadSchema()
 
 	dry := e.step(map[string]string{"command": "setup", "dry-run": "true"})
 	dry.expectOK()
@@ -224,22 +231,7 @@ func TestWaitTimesOut(t *testing.T) {
 func TestLockedMigration(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := e.primary.Connect(ctx, e.primaryDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `SET application_name = 'pghandoff cutover'`); err != nil {
-		t.Fatal(err)
-	}
-	// The key core/lock.go uses: class "pgho", FNV-1a of the migration name.
-	h := fnv.New32a()
-	h.Write([]byte(e.name))
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(0x7067686f), int32(h.Sum32())); err != nil {
-		t.Fatal(err)
-	}
+	e.holdLock("pghandoff cutover")
 	r := e.step(map[string]string{"command": "teardown"})
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
@@ -247,6 +239,28 @@ func TestLockedMigration(t *testing.T) {
 	errs := r.annotations("error")
 	if len(errs) != 1 || !strings.Contains(errs[0].title, "locked") || !strings.Contains(errs[0].message, "pghandoff cutover") || !strings.Contains(errs[0].message, "Try:") {
 		t.Fatalf("error annotations %+v", errs)
+	}
+}
+
+// holdLock takes the migration's operation lock in a session of its own, as another
+// pghandoff operation named app would, until the test ends.
+func (e *env) holdLock(app string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := e.primary.Connect(ctx, e.primaryDB)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, `SELECT set_config('application_name', $1, false)`, app); err != nil {
+		e.t.Fatal(err)
+	}
+	// The key core/lock.go uses: class "pgho", FNV-1a of the migration name.
+	h := fnv.New32a()
+	h.Write([]byte(e.name))
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(0x7067686f), int32(h.Sum32())); err != nil {
+		e.t.Fatal(err)
 	}
 }
 
@@ -265,7 +279,7 @@ func TestWithoutRunnerFiles(t *testing.T) {
 	for _, a := range r.annotations("warning") {
 		titles = append(titles, a.title)
 	}
-	if !contains(titles, "No outputs") || !contains(titles, "No step summary") {
+	if !slices.Contains(titles, "No outputs") || !slices.Contains(titles, "No step summary") {
 		t.Errorf("warnings %v", titles)
 	}
 }

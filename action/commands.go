@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -9,7 +10,7 @@ import (
 // command is one migration step the Action can run.
 type command struct {
 	name   string
-	needs  []string // the inputs it requires: connection strings, and roles for fence
+	needs  []string // the inputs it requires: connection strings, and role for fence
 	inputs []string // the other inputs it reads (command and name always)
 	// run calls core and renders its result. nil: the operation is not in this build yet,
 	// and the Action refuses the command rather than pretend.
@@ -17,7 +18,7 @@ type command struct {
 }
 
 func (c *command) uses(input string) bool {
-	return input == inCommand || input == inName || contains(c.needs, input) || contains(c.inputs, input)
+	return input == inCommand || input == inName || slices.Contains(c.needs, input) || slices.Contains(c.inputs, input)
 }
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
@@ -35,15 +36,15 @@ var commands = map[string]*command{
 	"teardown": {name: "teardown", needs: []string{inPrimary, inReplica},
 		inputs: []string{inDrop, inYes, inDryRun}, run: runTeardown},
 	"proxy-create": {name: "proxy-create", needs: []string{inProxy, inPrimary},
-		inputs: []string{inMapRole, inDryRun}},
+		inputs: []string{inMapRole, inDryRun}, run: runProxyCreate},
 	"cutover": {name: "cutover", needs: []string{inProxy, inPrimary, inReplica},
-		inputs: []string{inMaxLag, inMaxPause, inMargin, inFailsafe, inDryRun}},
+		inputs: []string{inMaxLag, inMaxPause, inMargin, inFailsafe, inDryRun}, run: runCutover},
 	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
-		inputs: []string{inSkip, inWindow, inDryRun}},
-	"fence": {name: "fence", needs: []string{inPrimary},
-		inputs: []string{inRoles, inUndo}},
+		inputs: []string{inSkip, inWindow, inDryRun}, run: runSequences},
+	"fence": {name: "fence", needs: []string{inPrimary, inRole},
+		inputs: []string{inUndo, inDryRun}, run: runFence},
 	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy},
-		inputs: []string{inPrimary, inReplica, inDryRun}},
+		inputs: []string{inPrimary, inReplica, inDryRun}, run: runProxyRemove},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
 		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
 }

@@ -3,6 +3,7 @@ package action
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,7 @@ const (
 	inDrop                = "drop"
 	inYes                 = "yes"
 	inDryRun              = "dry-run"
-	inRoles               = "roles"
+	inRole                = "role"
 	inUndo                = "undo"
 	inMapRole             = "map-role"
 )
@@ -38,7 +39,7 @@ const (
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
-	inFailsafe, inDrop, inYes, inDryRun, inRoles, inUndo, inMapRole}
+	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy}
@@ -104,7 +105,7 @@ func readDSNs(w *workflow) (map[string]core.DSN, []error) {
 // parseInputs checks every input the command uses and builds its parameters; it returns
 // every problem at once, so a workflow author fixes them in one go.
 func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, []error) {
-	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip}
+	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip, margin: core.DefaultMargin}
 	var errs []error
 	fail := func(err error) {
 		if err != nil {
@@ -114,7 +115,7 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 	for _, name := range cmd.needs {
 		switch {
 		case w.input(name) != "":
-		case contains(dsnInputs, name):
+		case slices.Contains(dsnInputs, name):
 			fail(badInput(name, "%s needs the %s's connection string: set it from a secret, e.g. %s: ${{ secrets.PGHANDOFF_%s }}", cmd.name, name, name, strings.ToUpper(name)))
 		default:
 			fail(badInput(name, "%s needs input %s", cmd.name, name))
@@ -126,7 +127,7 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 	}
 	for _, name := range allInputs {
 		v := w.input(name)
-		if v == "" || name == inCommand || name == inName || contains(dsnInputs, name) {
+		if v == "" || name == inCommand || name == inName || slices.Contains(dsnInputs, name) {
 			continue
 		}
 		fail(p.set(name, v))
@@ -147,7 +148,7 @@ func (p *params) set(name, v string) error {
 	var err error
 	switch name {
 	case inMaxLag:
-		p.maxLag, err = parseBytes(v)
+		p.maxLag, err = core.ParseBytes(v)
 	case inTimeout:
 		p.timeout, err = parseDuration(v, true)
 	case inMaxPause:
@@ -164,7 +165,7 @@ func (p *params) set(name, v string) error {
 		p.schemas, err = core.ParseSchemaNames(v)
 	case inExcludeTables:
 		p.excludeTables, err = core.ParseTableNames(v)
-	case inRoles:
+	case inRole:
 		p.roles, err = parseNames(v)
 	case inMapRole:
 		p.mapRoles, err = parseNames(v)
@@ -219,25 +220,6 @@ func parseCount(v string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a whole number of zero or more", v)
 	}
 	return n, nil
-}
-
-// byteUnits are the CLI's --max-lag units, in any case: multiples of 1024.
-var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20,
-	"mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30, "tb": 1 << 40, "tib": 1 << 40}
-
-// parseBytes reads a byte count as the CLI does: 1048576, 512kB, 16MB, 1GiB.
-func parseBytes(v string) (int64, error) {
-	s := strings.ToLower(strings.TrimSpace(v))
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i < 0 {
-		i = len(s)
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
-	if err != nil || !ok || n > (1<<62)/unit {
-		return 0, fmt.Errorf("%q is not a size: use a number of bytes, optionally with a unit, e.g. 1048576, 512kB or 16MB", v)
-	}
-	return n * unit, nil
 }
 
 // parseNames reads a comma-separated list of names; double quotes keep a comma in a name.

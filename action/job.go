@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pghandoff/pghandoff/core"
@@ -129,7 +130,7 @@ var cliFlag = regexp.MustCompile(`--([a-z][a-z-]*)`)
 // inputs ("add input yes"), which is what a workflow author sets.
 func inputWords(s string) string {
 	return cliFlag.ReplaceAllStringFunc(s, func(flag string) string {
-		if name := flag[2:]; contains(allInputs, name) {
+		if name := flag[2:]; slices.Contains(allInputs, name) {
 			return "input " + name
 		}
 		return flag

@@ -3,6 +3,7 @@ package action
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestActionMetadata(t *testing.T) {
 func TestCommandInputsDeclared(t *testing.T) {
 	for _, c := range commands {
 		for _, in := range append(append([]string{}, c.needs...), c.inputs...) {
-			if !contains(allInputs, in) {
+			if !slices.Contains(allInputs, in) {
 				t.Errorf("%s reads undeclared input %s", c.name, in)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // Options is what the process gives the Action: its environment and its output streams.
@@ -35,12 +37,12 @@ func Run(ctx context.Context, opts Options) (code int) {
 		getenv = func(string) string { return "" }
 	}
 	stdout, stderr := orDiscard(opts.Stdout), orDiscard(opts.Stderr)
-	red := &redactor{}
+	red := redact.New("***")
 	w := newWorkflow(getenv, stdout, red)
 	defer func() {
 		// go-githubactions panics when it cannot write; a step must fail, not crash.
 		if r := recover(); r != nil {
-			fmt.Fprintln(redactingWriter{r: red, w: stderr}, "pghandoff action: internal error:", r)
+			fmt.Fprintln(red.Writer(stderr), "pghandoff action: internal error:", r)
 			code = ExitFailed
 		}
 	}()
@@ -73,13 +75,13 @@ func orDiscard(w io.Writer) io.Writer {
 
 // newLogger wraps the caller's logger, or makes one on stderr, so that every record is
 // redacted.
-func newLogger(l *slog.Logger, getenv func(string) string, stderr io.Writer, red *redactor) *slog.Logger {
+func newLogger(l *slog.Logger, getenv func(string) string, stderr io.Writer, red *redact.Redactor) *slog.Logger {
 	if l == nil {
 		level := slog.LevelWarn
 		if getenv("RUNNER_DEBUG") == "1" {
 			level = slog.LevelDebug
 		}
-		l = slog.New(slog.NewTextHandler(redactingWriter{r: red, w: stderr}, &slog.HandlerOptions{Level: level}))
+		l = slog.New(slog.NewTextHandler(red.Writer(stderr), &slog.HandlerOptions{Level: level}))
 	}
-	return slog.New(redactingHandler{r: red, next: l.Handler()})
+	return slog.New(red.Handler(l.Handler()))
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,19 +193,10 @@ func (r *runner) assertMasked(secrets ...string) {
 	r.t.Helper()
 	masks := r.masks()
 	for _, s := range secrets {
-		if !contains(masks, s) {
+		if !slices.Contains(masks, s) {
 			r.t.Errorf("secret %q was not masked (masks: %d)", s, len(masks))
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // expectInputError checks a step failed on one input before doing anything.

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // workflow is the Action's side of the runner: the log with its commands, the output and
@@ -24,15 +26,15 @@ type workflow struct {
 	getenv   func(string) string
 	log      *githubactions.Action // writes through the redactor
 	masker   *githubactions.Action // writes ::add-mask:: unredacted: the runner needs the secret
-	red      *redactor
+	red      *redact.Redactor
 	warned   map[string]bool
 	failures []error // writing an output or the summary failed
 }
 
-func newWorkflow(getenv func(string) string, stdout io.Writer, red *redactor) *workflow {
+func newWorkflow(getenv func(string) string, stdout io.Writer, red *redact.Redactor) *workflow {
 	return &workflow{
 		getenv: getenv,
-		log:    githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(redactingWriter{r: red, w: stdout})),
+		log:    githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(red.Writer(stdout))),
 		masker: githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout)),
 		red:    red,
 		warned: map[string]bool{},
@@ -48,7 +50,7 @@ func (w *workflow) input(name string) string {
 // before anything else is printed.
 func (w *workflow) mask(secrets ...string) {
 	for _, s := range secrets {
-		if s == "" || w.red.known(s) {
+		if s == "" || w.red.Known(s) {
 			continue
 		}
 		// A mask is matched line by line: register each line of a multi-line secret too.
@@ -58,7 +60,7 @@ func (w *workflow) mask(secrets ...string) {
 				w.masker.AddMask(line)
 			}
 		}
-		w.red.add(s)
+		w.red.Add(s)
 	}
 }
 
@@ -106,7 +108,7 @@ func (w *workflow) setOutput(name, value string) {
 	if !outputName.MatchString(name) {
 		panic("invalid output name " + name) // names are constants of this package
 	}
-	value = w.red.redact(value)
+	value = w.red.Redact(value)
 	delim := randomDelimiter()
 	for strings.Contains(value, delim) {
 		delim = randomDelimiter()
@@ -125,7 +127,7 @@ const maxSummary = 1 << 20
 
 // summary appends Markdown to the step summary.
 func (w *workflow) summary(markdown string) {
-	markdown = w.red.redact(markdown)
+	markdown = w.red.Redact(markdown)
 	if len(markdown) > maxSummary-1024 {
 		markdown = truncateUTF8(markdown, maxSummary-1024) + "\n\n_(summary cut at the runner's 1 MiB limit: see the `report` output and the log)_\n"
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // A value holding go-githubactions' fixed delimiter, or lines that look like outputs, cannot
@@ -17,7 +19,7 @@ func TestOutputCannotForgeOthers(t *testing.T) {
 			return path
 		}
 		return ""
-	}, &bytes.Buffer{}, &redactor{})
+	}, &bytes.Buffer{}, redact.New("***"))
 	hostile := "x\n_GitHubActionsFileCommandDelimeter_\nready<<EOF\ntrue\nEOF\nstate=ready"
 	w.setOutput("report", hostile)
 	w.setOutput("ready", "false")
@@ -66,9 +68,9 @@ func TestSafeLine(t *testing.T) {
 
 // Secrets are redacted from everything the Action writes itself, the longest first.
 func TestRedactor(t *testing.T) {
-	r := &redactor{}
-	r.add("pass", "postgres://u:pass@h/db")
-	if got := r.redact("dsn postgres://u:pass@h/db and pass"); got != "dsn *** and ***" {
+	r := redact.New("***")
+	r.Add("pass", "postgres://u:pass@h/db")
+	if got := r.Redact("dsn postgres://u:pass@h/db and pass"); got != "dsn *** and ***" {
 		t.Fatalf("got %q", got)
 	}
 }

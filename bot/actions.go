@@ -49,7 +49,7 @@ func (b *Bot) decide(ctx context.Context, c click) {
 		return
 	}
 	if err != nil {
-		b.tell(ctx, c, ":warning: Could not read the request: "+b.msg.masker.mask(err.Error()))
+		b.tell(ctx, c, ":warning: Could not read the request: "+b.msg.masker.Redact(err.Error()))
 		return
 	}
 	if c.team != b.cfg.Slack.TeamID {
@@ -155,7 +155,7 @@ func (b *Bot) cancelApproval(ctx context.Context, a *approval, c click) {
 func (b *Bot) approve(ctx context.Context, a *approval, c click) {
 	if ok, why, err := b.mayDecide(ctx, a, c); err != nil || !ok {
 		if err != nil {
-			why = "Could not check your permissions: " + b.msg.masker.mask(err.Error())
+			why = "Could not check your permissions: " + b.msg.masker.Redact(err.Error())
 		}
 		b.tell(ctx, c, ":no_entry: "+why)
 		return

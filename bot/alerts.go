@@ -60,7 +60,7 @@ func (b *Bot) checkMigrationAlerts(ctx context.Context, key, channel string) {
 }
 
 func (b *Bot) openIncident(ctx context.Context, key, kind, detail, channel string) {
-	id, opened, err := b.store.incidentOpen(ctx, key, kind, b.msg.masker.mask(detail), channel, b.clock.Now())
+	id, opened, err := b.store.incidentOpen(ctx, key, kind, b.msg.masker.Redact(detail), channel, b.clock.Now())
 	if err != nil || !opened { // another replica opened it first
 		if err != nil {
 			b.log.Error("open incident", "err", err)

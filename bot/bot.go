@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // Bot is the Slack front end: it turns commands and button clicks into core operations and
@@ -41,13 +43,15 @@ type deps struct {
 }
 
 func newBot(ctx context.Context, cfg *Config, res *resolved, d deps) (*Bot, error) {
-	log := slog.New(maskHandler{next: d.logger.Handler(), m: newMasker(res.secrets)})
+	masker := redact.New(redact.DefaultMask)
+	masker.Add(res.secrets...)
+	log := slog.New(masker.Handler(d.logger.Handler()))
 	st, err := openStore(ctx, res.stateDSN)
 	if err != nil {
 		return nil, err
 	}
 	b := &Bot{cfg: cfg, migs: res.migrations, store: st, clock: d.clock, log: log,
-		msg:  &messenger{api: d.api, http: d.http, masker: newMasker(res.secrets), log: log},
+		msg:  &messenger{api: d.api, http: d.http, masker: masker, log: log},
 		auth: &authorizer{cfg: cfg, groups: newGroupCache(d.api, d.clock)}}
 	b.ops, b.prechecks = defaultOps(), defaultPrechecks()
 	b.work, b.cancelWork = context.WithCancel(context.Background())

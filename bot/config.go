@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pghandoff/pghandoff/core"
 )
 
 // Config is the bot's YAML configuration file. Connection strings are never written in it:
@@ -125,10 +127,18 @@ type SetupConfig struct {
 // CutoverConf tunes cutover, proxy create and fence.
 type CutoverConf struct {
 	MaxPause   Duration `yaml:"max_pause"`
-	Margin     int64    `yaml:"margin"` // added to every sequence on the new primary
+	Margin     *int64   `yaml:"margin"` // added to every sequence on the new primary; core.DefaultMargin when unset
 	Failsafe   bool     `yaml:"failsafe"`
 	MapRoles   []string `yaml:"map_roles"`   // proxy create: roles given user mappings
 	FenceRoles []string `yaml:"fence_roles"` // fence: the application's roles
+}
+
+// margin is the configured margin, or the CLI's and the Action's default.
+func (c CutoverConf) margin() int64 {
+	if c.Margin == nil {
+		return core.DefaultMargin
+	}
+	return *c.Margin
 }
 
 // Duration is a time.Duration written as "90s", "15m", "2h".

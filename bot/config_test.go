@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // The README's example config loads, and says what it says.
@@ -106,7 +108,9 @@ func TestSecretsResolveFromEnvAndFiles(t *testing.T) {
 	if m.Primary.Host() != "h1" || m.Replica.Password() != "filepass" || res.stateDSN.Host() != "h3" {
 		t.Fatalf("resolved %s %s %s", m.Primary, m.Replica, res.stateDSN)
 	}
-	masked := newMasker(res.secrets).mask("a envpass b filepass c statepass d postgres://p:envpass@h1/db")
+	masker := redact.New(redact.DefaultMask)
+	masker.Add(res.secrets...)
+	masked := masker.Redact("a envpass b filepass c statepass d postgres://p:envpass@h1/db")
 	if strings.Contains(masked, "pass") {
 		t.Fatalf("masking left a secret: %s", masked)
 	}

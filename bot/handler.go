@@ -65,7 +65,7 @@ func (b *Bot) authorize(ctx context.Context, req *request) (reply, bool) {
 	ok, err := b.auth.allowed(ctx, req.user, cls, req.cmd.Migration)
 	if err != nil {
 		b.log.Error("authorization check failed", "user", req.user, "err", err)
-		return reply{Text: ":warning: Could not check your permissions: " + b.msg.masker.mask(err.Error())}, false
+		return reply{Text: ":warning: Could not check your permissions: " + b.msg.masker.Redact(err.Error())}, false
 	}
 	if ok {
 		return reply{}, true
@@ -89,7 +89,7 @@ func (b *Bot) checkChatLock(ctx context.Context, req *request) (reply, bool) {
 	}
 	l, err := b.store.lockGet(ctx, req.cmd.Migration, b.clock.Now())
 	if err != nil {
-		return reply{Text: ":warning: Could not read the migration's lock: " + b.msg.masker.mask(err.Error())}, false
+		return reply{Text: ":warning: Could not read the migration's lock: " + b.msg.masker.Redact(err.Error())}, false
 	}
 	if l == nil || l.Holder == req.user {
 		return reply{}, true

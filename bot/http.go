@@ -77,7 +77,7 @@ func (b *Bot) serveSlack(w http.ResponseWriter, r *http.Request, body []byte) {
 	writeReply(w, b.masked(b.handleCommand(r.Context(), sc)))
 }
 
-func (b *Bot) masked(rep reply) reply { return reply{Text: b.msg.masker.mask(rep.Text)} }
+func (b *Bot) masked(rep reply) reply { return reply{Text: b.msg.masker.Redact(rep.Text)} }
 
 // writeReply is the immediate, ephemeral answer to a slash command.
 func writeReply(w http.ResponseWriter, rep reply) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/slack-go/slack"
+
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // message is what the bot says: a fallback text (notifications, screen readers) and blocks.
@@ -20,20 +22,20 @@ type message struct {
 type messenger struct {
 	api    slackAPI
 	http   *http.Client // for response_url replies
-	masker *masker
+	masker *redact.Redactor
 	log    *slog.Logger
 }
 
 // clean masks the message's text and blocks (through their JSON, so no field escapes).
 func (m *messenger) clean(msg message) message {
-	out := message{Text: m.masker.mask(msg.Text)}
+	out := message{Text: m.masker.Redact(msg.Text)}
 	if len(msg.Blocks) == 0 {
 		return out
 	}
 	raw, err := json.Marshal(slack.Blocks{BlockSet: msg.Blocks})
 	if err == nil {
 		var blocks slack.Blocks
-		if err = json.Unmarshal([]byte(m.masker.mask(string(raw))), &blocks); err == nil {
+		if err = json.Unmarshal([]byte(m.masker.Redact(string(raw))), &blocks); err == nil {
 			out.Blocks = blocks.BlockSet
 			return out
 		}

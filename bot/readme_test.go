@@ -12,11 +12,15 @@ import (
 
 // The README's app manifests ask for the scopes the bot uses and point at its routes.
 func TestReadmeManifests(t *testing.T) {
-	raw, err := os.ReadFile("README-section.md")
+	raw, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(raw), -1)
+	section := regexp.MustCompile("(?s)\n## Slack bot\n(.*?)\n## ").FindStringSubmatch(string(raw))
+	if section == nil {
+		t.Fatal("README.md has no Slack bot section")
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(section[1], -1)
 	if len(blocks) != 2 {
 		t.Fatalf("%d manifests, want HTTP and Socket Mode", len(blocks))
 	}

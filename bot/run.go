@@ -95,7 +95,7 @@ func (b *Bot) finishAudit(ctx context.Context, id int64, result, detail string) 
 	// The operation's context may be over (timeout): the audit line must still be written.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := b.store.auditFinish(ctx, id, result, b.msg.masker.mask(detail)); err != nil {
+	if err := b.store.auditFinish(ctx, id, result, b.msg.masker.Redact(detail)); err != nil {
 		b.log.Error("audit log", "err", err)
 	}
 }

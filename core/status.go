@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 //go:embed sql/slot_status.sql
@@ -194,7 +196,16 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 	sentinel := c.opts.sentinel().String()
 	ts := time.Now().UnixMicro()
 	start := time.Now()
-	_, err := c.primary.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (ts, status) VALUES ($1, 'pghandoff status') ON CONFLICT (ts) DO NOTHING`, sentinel), ts)
+	// The walsender sends only flushed WAL: on a primary with synchronous_commit off the row
+	// would wait for the WAL writer (up to wal_writer_delay), and the round trip would measure
+	// that instead of replication.
+	err := pgx.BeginFunc(ctx, c.primary.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (ts, status) VALUES ($1, 'pghandoff status') ON CONFLICT (ts) DO NOTHING`, sentinel), ts)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("primary: write sentinel row: %w", err)
 	}

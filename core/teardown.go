@@ -124,6 +124,9 @@ func (t *teardown) dropSubscription(ctx context.Context) error {
 		return err
 	}
 	t.removed("subscription " + t.opts.name() + " on the replica")
+	if t.opts.DryRun {
+		return nil // DROP SUBSCRIPTION would remove its origins
+	}
 	// DROP SUBSCRIPTION removes its replication origins; one left by a crash is removed here.
 	origins, err := t.replica.queryStrings(ctx, `SELECT roname FROM pg_replication_origin WHERE roname ~ $1`, originPattern(sub.oid))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
 // Exit codes, documented in the root command's help and the README.
@@ -23,16 +24,20 @@ const (
 // app is what every subcommand shares: where output goes, the environment, and the secrets
 // to mask in everything it prints.
 type app struct {
-	stdout, stderr io.Writer
-	getenv         func(string) string
-	secrets        *redactor
-	verbose        bool
+	stdout, stderr io.Writer // secrets masked
+	// rawStdout and rawStderr are the process's own: the Action must print ::add-mask::
+	// lines with the secret in them, for the runner to learn what to mask.
+	rawStdout, rawStderr io.Writer
+	getenv               func(string) string
+	secrets              *redact.Redactor
+	verbose              bool
 }
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	secrets := &redactor{}
-	a := &app{stdout: secrets.wrap(stdout), stderr: secrets.wrap(stderr), getenv: getenv, secrets: secrets}
+	secrets := redact.New(redact.DefaultMask)
+	a := &app{stdout: secrets.Writer(stdout), stderr: secrets.Writer(stderr), rawStdout: stdout, rawStderr: stderr,
+		getenv: getenv, secrets: secrets}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(a.stdout)

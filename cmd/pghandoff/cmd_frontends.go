@@ -20,7 +20,7 @@ INPUT_* environment variables the runner sets from action.yml, outputs go to GIT
 and a Markdown summary to GITHUB_STEP_SUMMARY. See the README's GitHub Action section.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if code := action.Run(cmd.Context(), action.Options{Getenv: a.getenv, Stdout: a.stdout, Stderr: a.stderr}); code != 0 {
+			if code := action.Run(cmd.Context(), action.Options{Getenv: a.getenv, Stdout: a.rawStdout, Stderr: a.rawStderr}); code != 0 {
 				return &exitError{code: code}
 			}
 			return nil

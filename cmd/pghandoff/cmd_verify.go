@@ -45,7 +45,7 @@ differs.`,
 
 func renderVerify(w io.Writer, r *core.VerifyResult) {
 	if r.OK {
-		fmt.Fprintf(w, "Verified: %d tables, %d rows, identical on both servers.\n", len(r.Tables), r.Rows)
+		fmt.Fprintf(w, "Verified: %d table(s), %d rows, identical on both servers.\n", len(r.Tables), r.Rows)
 	} else {
 		fmt.Fprintf(w, "DIFFERENT: %d of %d tables differ.\n", r.Mismatches, len(r.Tables))
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,27 +45,34 @@ func (s *servers) addFlags(cmd *cobra.Command, flags ...serverFlag) {
 
 // migration resolves the DSN flags (or their environment variables) the command needs. A
 // command run with none of them prints its usage, as the seed scripts do.
-func (a *app) migration(cmd *cobra.Command, s *servers, flags ...serverFlag) (core.Migration, error) {
+func (a *app) migration(cmd *cobra.Command, s *servers, required ...serverFlag) (core.Migration, error) {
+	return a.migrationWith(cmd, s, required, nil)
+}
+
+// migrationWith is migration with servers that may be left out too.
+func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional []serverFlag) (core.Migration, error) {
 	m := core.Migration{Name: s.name}
 	if err := core.ValidateName(s.name); err != nil {
 		return m, &usageError{cmd: cmd, err: err}
 	}
 	var missing []string
-	for _, f := range flags {
+	for i, f := range append(append([]serverFlag{}, required...), optional...) {
 		value := map[string]string{"primary": s.primary, "replica": s.replica, "proxy": s.proxy}[f.flag]
 		if value == "" {
 			value = a.getenv(f.env)
 		}
 		if value == "" {
-			missing = append(missing, "--"+f.flag)
+			if i < len(required) {
+				missing = append(missing, "--"+f.flag)
+			}
 			continue
 		}
-		a.secrets.add(value)
+		a.secrets.Add(value)
 		dsn, err := core.ParseDSN(value)
 		if err != nil {
 			return m, fmt.Errorf("--%s: %w", f.flag, err)
 		}
-		a.secrets.add(dsn.Secrets()...)
+		a.secrets.Add(dsn.Secrets()...)
 		switch f.flag {
 		case "primary":
 			m.Primary = dsn
@@ -82,13 +88,19 @@ func (a *app) migration(cmd *cobra.Command, s *servers, flags ...serverFlag) (co
 	return m, nil
 }
 
+// withAlias is f accepting another spelling too: the seed scripts' --server.
+func (f serverFlag) withAlias(alias string) serverFlag {
+	f.aliases = append(append([]string{}, f.aliases...), alias)
+	return f
+}
+
 // bytesValue is a byte count flag: 1048576, 512kB, 16MB, 1MiB, 2GB.
 type bytesValue int64
 
 func (b *bytesValue) String() string { return strconv.FormatInt(int64(*b), 10) }
 func (b *bytesValue) Type() string   { return "bytes" }
 func (b *bytesValue) Set(s string) error {
-	n, err := parseBytes(s)
+	n, err := core.ParseBytes(s)
 	if err != nil {
 		return err
 	}
@@ -97,22 +109,6 @@ func (b *bytesValue) Set(s string) error {
 }
 
 var _ pflag.Value = (*bytesValue)(nil)
-
-var byteUnits = map[string]int64{"": 1, "b": 1, "kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20, "mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30}
-
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i < 0 {
-		i = len(s)
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	unit, ok := byteUnits[strings.TrimSpace(s[i:])]
-	if err != nil || !ok || n < 0 {
-		return 0, errors.New("want a byte count such as 1048576, 512kB or 16MB")
-	}
-	return n * unit, nil
-}
 
 // durationFlag registers a duration flag whose help shows an example.
 func durationFlag(cmd *cobra.Command, p *time.Duration, name string, def time.Duration, help string) {

@@ -50,6 +50,11 @@ func (a *app) rootCommand() *cobra.Command {
 		a.waitCommand(),
 		a.verifyCommand(),
 		a.teardownCommand(),
+		a.proxyCommand(),
+		a.cutoverCommand(),
+		a.sequencesCommand(),
+		a.fenceCommand(),
+		a.demoCommand(),
 		a.actionCommand(),
 		a.botCommand(),
 	)

@@ -1,0 +1,68 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pghandoff/pghandoff/core"
+)
+
+// runProxyCreate makes the proxy stand in for the primary; re-running it adds what is missing.
+func runProxyCreate(ctx context.Context, j *job) (*outcome, error) {
+	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: j.p.m, MapRoles: j.p.mapRoles,
+		DryRun: j.p.dryRun, Observer: j.observer()})
+	if res == nil {
+		return nil, err
+	}
+	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
+	switch {
+	case res.DryRun:
+		out.headline = fmt.Sprintf("dry run: %d statements would make the proxy stand in for the primary", len(res.Statements))
+	case res.Changed:
+		out.headline = fmt.Sprintf("the proxy stands in for the primary: %d tables; point the application at it", len(res.Tables))
+	default:
+		out.headline = fmt.Sprintf("the proxy was already in place (%d tables): nothing to do", len(res.Tables))
+	}
+	out.set(outChanged, boolText(res.Changed && !res.DryRun))
+	out.set(outTables, strconv.Itoa(len(res.Tables)))
+	out.fact("Foreign server", code(res.Server)+" → "+code(res.PointsAt))
+	out.fact("Roles mapped", codes(res.Roles))
+	out.fact("Tables, views, sequences", fmt.Sprintf("%d, %d, %d", len(res.Tables), len(res.Views), len(res.Sequences)))
+	if len(res.FDWOptions) > 0 {
+		out.fact("postgres_fdw options", codes(keyValues(res.FDWOptions)))
+	}
+	if len(res.Skipped) > 0 {
+		out.section("Left out", skippedTable(res.Skipped))
+	}
+	out.section("Statements", statements(res.Statements, res.DryRun))
+	return out, err
+}
+
+// runProxyRemove removes everything proxy-create and cutover made.
+func runProxyRemove(ctx context.Context, j *job) (*outcome, error) {
+	res, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: j.p.m, DryRun: j.p.dryRun, Observer: j.observer()})
+	if res == nil {
+		return nil, err
+	}
+	return removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res), err
+}
+
+func codes(items []string) string {
+	parts := make([]string, len(items))
+	for i, s := range items {
+		parts[i] = code(s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func keyValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}

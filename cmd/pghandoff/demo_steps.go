@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgcluster"
+	"github.com/pghandoff/pghandoff/internal/workload"
+)
+
+func (d *demo) startServers(ctx context.Context) (string, error) {
+	replicaMajor := 17
+	if _, err := pgcluster.BinDir(17); err != nil {
+		replicaMajor = 15 // without PostgreSQL 17, the replica runs 15 too
+	}
+	specs := []struct {
+		name  string
+		major int
+		into  **pgcluster.Cluster
+	}{{"demo-primary", 15, &d.primary}, {"demo-replica", replicaMajor, &d.replica}, {"demo-proxy", 15, &d.proxy}}
+	var wg sync.WaitGroup
+	errs := make([]error, len(specs))
+	for i, s := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			*s.into, errs[i] = pgcluster.Start(ctx, s.name, s.major)
+			if errs[i] == nil {
+				errs[i] = (*s.into).Exec(ctx, "postgres", "CREATE DATABASE "+demoDB)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return "", fmt.Errorf("%w (run `make demo`, which installs PostgreSQL)", err)
+		}
+	}
+	d.m = core.Migration{
+		Primary: core.MustParseDSN(d.primary.DSN(demoDB)),
+		Replica: core.MustParseDSN(d.replica.DSN(demoDB)),
+		Proxy:   core.MustParseDSN(d.proxy.DSN(demoDB)),
+	}
+	return fmt.Sprintf("primary: PostgreSQL %d on port %d; replica: PostgreSQL %d on port %d; proxy: PostgreSQL %d on port %d",
+		d.primary.Major, d.primary.Port, d.replica.Major, d.replica.Port, d.proxy.Major, d.proxy.Port), nil
+}
+
+func (d *demo) stopServers() {
+	for _, c := range []*pgcluster.Cluster{d.primary, d.replica, d.proxy} {
+		if c != nil {
+			c.Stop()
+		}
+	}
+}
+
+func (d *demo) loadData(ctx context.Context) (string, error) {
+	if err := d.primary.Exec(ctx, demoDB, demoSchema+workload.Schema); err != nil {
+		return "", err
+	}
+	if err := d.primary.Exec(ctx, demoDB, demoData); err != nil {
+		return "", err
+	}
+	return "schemas \"Shop\", inventory and public: customers, orders, items, a partitioned event log, the application's ledger", nil
+}
+
+func (d *demo) preflight(ctx context.Context) (string, error) {
+	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: d.m, Observer: d.obs})
+	if err != nil {
+		return "", err
+	}
+	if !res.OK {
+		return "", fmt.Errorf("preflight found blockers: %+v", res.Failed())
+	}
+	warn := 0
+	for _, c := range res.Checks {
+		if c.Status == core.CheckWarn {
+			warn++
+		}
+	}
+	return fmt.Sprintf("%d checks, none failed, %d with a warning", len(res.Checks), warn), nil
+}
+
+func (d *demo) setup(ctx context.Context) (string, error) {
+	d.setupStart = time.Now()
+	res, err := core.Setup(ctx, core.SetupOptions{Migration: d.m, Observer: d.obs})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("schema imported, %d tables replicating (%d statements)", len(res.Tables), len(res.Statements)), nil
+}
+
+func (d *demo) wait(ctx context.Context) (string, error) {
+	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: core.StatusOptions{Migration: d.m}, Interval: 250 * time.Millisecond,
+		Timeout: 5 * time.Minute, OnStatus: func(st *core.Status) {
+			fmt.Fprintf(d.out, "      %s\n", progressLine(st))
+		}})
+	if err != nil {
+		return "", err
+	}
+	d.toReady = time.Since(d.setupStart)
+	v, err := core.Verify(ctx, core.VerifyOptions{Migration: d.m})
+	if err != nil {
+		return "", err
+	}
+	d.rows = v.Rows
+	return fmt.Sprintf("ready: lag %s, a sentinel row took %.1f ms to arrive; %d rows copied", humanBytes(*st.LagBytes), *st.SentinelMS, d.rows), nil
+}
+
+func (d *demo) proxyCreate(ctx context.Context) (string, error) {
+	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: d.m, Observer: d.obs})
+	if err != nil {
+		return "", err
+	}
+	if d.app, err = workload.Start(ctx, d.proxy.DSN(demoDB), d.clients); err != nil {
+		return "", err
+	}
+	if err := d.app.WaitAcked(ctx, 200); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d foreign tables and %d views on the proxy; %d clients writing through it, %d inserts acknowledged so far",
+		len(res.Tables), len(res.Views), d.clients, d.app.Acked()), nil
+}
+
+func (d *demo) cutover(ctx context.Context) (string, error) {
+	if _, err := core.Wait(ctx, core.WaitOptions{StatusOptions: core.StatusOptions{Migration: d.m}, Interval: 100 * time.Millisecond, Timeout: time.Minute}); err != nil {
+		return "", err
+	}
+	d.cutoverStart = time.Now()
+	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: d.m, Failsafe: true, Observer: d.obs})
+	d.cutoverEnd = time.Now()
+	if err != nil {
+		return "", err
+	}
+	d.pause = time.Duration(res.PauseMS * float64(time.Millisecond))
+	if err := d.app.WaitAcked(ctx, 200); err != nil { // the application carries on, on the replica
+		return "", err
+	}
+	return fmt.Sprintf("switched in a %.1f ms pause (%d statements waited); sentinel LSN %s; %d sequences set; failsafe from %s",
+		res.PauseMS, res.WaitedStatements, res.SentinelLSN, len(res.Sequences), res.Failsafe.StartLSN), nil
+}
+
+func (d *demo) check(ctx context.Context) (string, error) {
+	conn, err := d.replica.Connect(ctx, demoDB)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.Background())
+	if d.report, err = d.app.Check(ctx, conn, d.cutoverEnd); err != nil {
+		return "", err
+	}
+	if !d.report.OK() {
+		return "", fmt.Errorf("%d acknowledged writes lost, %d reordered: %s", d.report.Lost, d.report.Reordered, strings.Join(d.report.Problems, "; "))
+	}
+	// The failsafe carries the writes made on the new primary back to the old one: once it
+	// has caught up, both hold the same rows.
+	var v *core.VerifyResult
+	for deadline := time.Now().Add(time.Minute); ; {
+		v, err = core.Verify(ctx, core.VerifyOptions{Migration: d.m})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
+		return "", fmt.Errorf("verify after the failsafe caught up: %w", err)
+	}
+	return fmt.Sprintf("all %d acknowledged inserts on the new primary once each, every counter exact; %d tables identical on both servers",
+		d.report.Inserts, len(v.Tables)), nil
+}
+
+func (d *demo) cleanUp(ctx context.Context) (string, error) {
+	if _, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: d.m, Observer: d.obs}); err != nil {
+		return "", err
+	}
+	if _, err := core.Teardown(ctx, core.TeardownOptions{Migration: d.m, Observer: d.obs}); err != nil {
+		return "", err
+	}
+	var left []string
+	for _, c := range []*pgcluster.Cluster{d.primary, d.replica, d.proxy} {
+		found, err := leftovers(ctx, c, demoDB, core.DefaultName)
+		if err != nil {
+			return "", err
+		}
+		left = append(left, found...)
+	}
+	if len(left) > 0 {
+		return "", fmt.Errorf("left behind: %s", strings.Join(left, ", "))
+	}
+	return "nothing of pghandoff is left on the three servers", nil
+}
+
+// leftovers lists pghandoff's objects on one server: replication objects, foreign servers,
+// user mappings, and schemas or tables named after the migration.
+func leftovers(ctx context.Context, c *pgcluster.Cluster, db, name string) ([]string, error) {
+	conn, err := c.Connect(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.Background())
+	var out []string
+	for what, query := range map[string]string{
+		"publications":    `SELECT count(*) FROM pg_publication`,
+		"subscriptions":   `SELECT count(*) FROM pg_subscription`,
+		"slots":           `SELECT count(*) FROM pg_replication_slots`,
+		"origins":         `SELECT count(*) FROM pg_replication_origin`,
+		"foreign servers": `SELECT count(*) FROM pg_foreign_server`,
+		"user mappings":   `SELECT count(*) FROM pg_user_mappings`,
+		"helper schemas":  `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pghandoff\_%' OR nspname = $1`,
+		"sentinel tables": `SELECT count(*) FROM pg_class WHERE relname = $1`,
+	} {
+		var n int
+		args := []any{}
+		if strings.Contains(query, "$1") {
+			args = append(args, name)
+		}
+		if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%d %s on %s", n, what, c.Name))
+		}
+	}
+	return out, nil
+}
