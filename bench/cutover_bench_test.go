@@ -8,13 +8,14 @@ import (
 
 	"github.com/pghandoff/pghandoff/core"
 	"github.com/pghandoff/pghandoff/internal/pgtest"
+	"github.com/pghandoff/pghandoff/internal/workload"
 )
 
 // BenchmarkCutoverPause measures the pause of a cutover under 16 clients writing through the
-// proxy (an insert and a counter increment each, in a loop), on both version pairs: median
+// proxy (internal/workload: ledger inserts and counter increments), on both version pairs: median
 // and max over the runs (-benchtime Nx; 5 runs is what BENCHMARKS.md reports). Each run sets
 // up a fresh migration and checks afterwards that every acknowledged write is on the new
-// primary.
+// primary, and that inserts after the switch got keys above every earlier one.
 func BenchmarkCutoverPause(b *testing.B) {
 	for _, pair := range pgtest.Pairs(b) {
 		b.Run(pair.Name, func(b *testing.B) {
@@ -25,7 +26,7 @@ func BenchmarkCutoverPause(b *testing.B) {
 				waited = append(waited, float64(res.WaitedStatements))
 				held = append(held, res.PauseMS+res.RetriedMS)
 				b.Logf("run %d: pause %.1f ms (locks %.1f, catch-up %.1f), %d statements waited, %d lock attempts (%.1f ms in retried ones), %d writes, %d serialization retries",
-					i+1, res.PauseMS, res.LockMS, res.CatchUpMS, res.WaitedStatements, res.LockAttempts, res.RetriedMS, w.acked.Load(), w.retries.Load())
+					i+1, res.PauseMS, res.LockMS, res.CatchUpMS, res.WaitedStatements, res.LockAttempts, res.RetriedMS, w.Inserts+w.Increments, w.Retries)
 			}
 			b.ReportMetric(median(pause), "pause-median-ms")
 			b.ReportMetric(maxOf(pause), "pause-max-ms")
@@ -38,12 +39,12 @@ func BenchmarkCutoverPause(b *testing.B) {
 	}
 }
 
-func cutoverRun(b *testing.B, pair pgtest.Pair) (*core.CutoverResult, *writers) {
+func cutoverRun(b *testing.B, pair pgtest.Pair) (*core.CutoverResult, workload.Report) {
 	b.StopTimer()
 	defer b.StartTimer()
 	m, pdb, rdb := migration(b, pair)
 	m, proxyDB := withProxy(b, m)
-	if err := pair.Primary.Exec(ctxFor(b, time.Minute), pdb, writersSchema); err != nil {
+	if err := pair.Primary.Exec(ctxFor(b, time.Minute), pdb, workload.Schema); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := core.Setup(ctxFor(b, time.Minute), core.SetupOptions{Migration: m, PgDump: pgDump(b)}); err != nil {
@@ -52,36 +53,38 @@ func cutoverRun(b *testing.B, pair pgtest.Pair) (*core.CutoverResult, *writers) 
 	if _, err := core.ProxyCreate(ctxFor(b, time.Minute), core.ProxyCreateOptions{Migration: m}); err != nil {
 		b.Fatal(err)
 	}
-	w := startWriters(b, proxyCluster(b).DSN(proxyDB), 16)
-	waitFor(b, func() bool { return w.acked.Load() > 500 })
+	w, err := workload.Start(ctxFor(b, time.Minute), proxyCluster(b).DSN(proxyDB), 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	if err := w.WaitAcked(ctxFor(b, time.Minute), 500); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := core.Wait(ctxFor(b, time.Minute), core.WaitOptions{StatusOptions: core.StatusOptions{Migration: m},
 		Interval: 200 * time.Millisecond, Timeout: time.Minute}); err != nil {
 		b.Fatal(err)
 	}
 	b.StartTimer()
 	res, err := core.Cutover(ctxFor(b, time.Minute), core.CutoverOptions{Migration: m, Observer: core.Observer{Logger: warnings}})
+	split := time.Now()
 	b.StopTimer()
 	if err != nil {
 		b.Fatalf("cutover: %v", err)
 	}
-	before := w.acked.Load()
-	waitFor(b, func() bool { return w.acked.Load() > before+500 })
-	if failures := w.stop(); len(failures) > 0 {
-		b.Fatalf("%d writes failed: %v", len(failures), failures[0])
+	if err := w.WaitAcked(ctxFor(b, time.Minute), 500); err != nil {
+		b.Fatal(err)
 	}
 	conn, err := pair.Replica.Connect(ctxFor(b, time.Minute), rdb)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer conn.Close(ctxFor(b, time.Minute))
-	var rows, hits int64
-	if err := conn.QueryRow(ctxFor(b, time.Minute), `SELECT (SELECT count(*) FROM public.ledger), (SELECT sum(hits) FROM public.counters)`).Scan(&rows, &hits); err != nil {
-		b.Fatal(err)
+	report, err := w.Check(ctxFor(b, time.Minute), conn, split)
+	if err != nil || !report.OK() {
+		b.Fatalf("writes lost or reordered: %v %+v", err, report)
 	}
-	if rows != w.acked.Load() || hits != w.acked.Load() {
-		b.Fatalf("lost writes: %d acknowledged, %d rows and %d increments on the new primary", w.acked.Load(), rows, hits)
-	}
-	return res, w
+	return res, report
 }
 
 // warnings shows core's warnings (a lock retried, a rollback) on stderr.

@@ -1,21 +1,14 @@
 package bench
 
 import (
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pghandoff/pghandoff/core"
 	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
@@ -29,85 +22,6 @@ func withProxy(b testing.TB, m core.Migration) (core.Migration, string) {
 	db := pgtest.Database(b, p)
 	m.Proxy = core.MustParseDSN(p.DSN(db))
 	return m, db
-}
-
-// writers is a write workload through the proxy: each client inserts a row and increments a
-// counter, retrying serialization failures (postgres_fdw runs remote transactions at
-// REPEATABLE READ), and counts what was acknowledged.
-type writers struct {
-	acked, retries atomic.Int64
-	stopping       atomic.Bool
-	mu             sync.Mutex
-	failures       []error
-	wg             sync.WaitGroup
-}
-
-const writersSchema = `
-CREATE TABLE public.ledger (id bigserial PRIMARY KEY, client int NOT NULL, at timestamptz NOT NULL DEFAULT now());
-CREATE TABLE public.counters (id int PRIMARY KEY, hits bigint NOT NULL DEFAULT 0);
-INSERT INTO public.counters SELECT g, 0 FROM generate_series(1, 64) g;`
-
-func startWriters(b testing.TB, dsn string, clients int) *writers {
-	w := &writers{}
-	for c := 0; c < clients; c++ {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w.wg.Add(1)
-		go func(c int) {
-			defer w.wg.Done()
-			defer conn.Close(context.Background())
-			for n := 0; !w.stopping.Load(); n++ {
-				err := w.retry(func() error {
-					_, err := conn.Exec(context.Background(), `INSERT INTO public.ledger (client) VALUES ($1)`, c)
-					return err
-				})
-				if err == nil {
-					err = w.retry(func() error {
-						_, err := conn.Exec(context.Background(), `UPDATE public.counters SET hits = hits + 1 WHERE id = $1`, 1+(c*7+n)%64)
-						return err
-					})
-				}
-				if err != nil {
-					w.mu.Lock()
-					w.failures = append(w.failures, err)
-					w.mu.Unlock()
-					return
-				}
-				w.acked.Add(1)
-			}
-		}(c)
-	}
-	return w
-}
-
-func (w *writers) retry(write func() error) error {
-	for {
-		err := write()
-		var pgErr *pgconn.PgError
-		if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "40001" {
-			return err
-		}
-		w.retries.Add(1)
-	}
-}
-
-// stop ends the clients between writes and returns the failures.
-func (w *writers) stop() []error {
-	w.stopping.Store(true)
-	w.wg.Wait()
-	return w.failures
-}
-
-func waitFor(b testing.TB, cond func() bool) {
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			b.Fatal("timed out")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func median(v []float64) float64 {

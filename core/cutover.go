@@ -24,11 +24,13 @@ type CutoverOptions struct {
 	// exactly at the switch (see failsafe.go).
 	Failsafe bool
 	MaxLag   int64 // the readiness threshold in bytes; DefaultMaxLag when 0
-	// LockTimeout bounds the wait for each lock of the pause (500ms when 0); the first
-	// attempts use less (200ms, doubling). It stays under PostgreSQL's deadlock_timeout (1s
-	// by default), so that when cutover and an application transaction wait for each other
-	// it is cutover that gives way, never the application. LockAttempts (5 when 0) attempts
-	// are made; each failed one releases every lock at once.
+	// LockTimeout bounds the wait for each lock of the pause (500ms when 0), for
+	// application transactions that are slow to finish. When the pause and an application
+	// transaction wait for each other, a watcher cancels the attempt within milliseconds;
+	// the timeout stays under PostgreSQL's deadlock_timeout (1s by default) in case the
+	// watcher misses one, so that it is cutover that gives way, never the application.
+	// LockAttempts (5 when 0) attempts are made; each failed one releases every lock at
+	// once, and the next takes the table that held it up first.
 	LockTimeout  time.Duration
 	LockAttempts int
 	DryRun       bool
@@ -106,6 +108,7 @@ func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
 		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, Sequences: []SequenceSet{}},
 		r:   &runner{op: "cutover", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
 	err = c.run(ctx)
+	c.watcher.close()
 	c.res.Statements = c.r.done
 	return c.res, err
 }
@@ -119,7 +122,7 @@ type cutover struct {
 	tables                  []lockTarget
 	seqs                    []seqInfo // the primary's, matched on the replica
 	replicaSeqs             []seqInfo
-	forwardOID              uint32 // the forward subscription on the replica
+	watcher                 *server // a second proxy connection, watching the pause's locks
 }
 
 func (c *cutover) emit(ctx context.Context, role, format string, args ...any) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/workload"
 )
 
 // proxyPointsAt reports whether the proxy's foreign server points at the cluster port.
@@ -24,9 +25,9 @@ func (e *proxyEnv) proxyPointsAt(port int, db string) bool {
 // write reaches the old primary after the switch.
 func TestCutoverUnderLoad(t *testing.T) {
 	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
-		e.setUp(workloadSchema)
+		e.setUp(workload.Schema)
 		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 6)
-		w.waitAcked(t, 300)
+		waitAcked(t, w, 300)
 		res, err := core.Cutover(ctxFor(t, time.Minute), e.cutoverOptions())
 		split := time.Now()
 		if err != nil || !res.Switched {
@@ -37,13 +38,13 @@ func TestCutoverUnderLoad(t *testing.T) {
 		}
 		t.Logf("pause %.1f ms (locks %.1f ms, catch-up %.1f ms), %d statements waited, %d lock attempts",
 			res.PauseMS, res.LockMS, res.CatchUpMS, res.WaitedStatements, res.LockAttempts)
-		w.waitAcked(t, 300)
-		w.check(t, e.replicaConn(), split)
+		waitAcked(t, w, 300)
+		checkWorkload(t, w, e.replicaConn(), split)
 		var onPrimary []int64
 		e.scan(false, `SELECT coalesce(array_agg(id), '{}') FROM public.ledger`, &onPrimary)
 		last := slices.Max(append(onPrimary, 0))
-		for _, a := range w.inserts {
-			if a.started.After(split) && a.id <= last { // a row on the old primary has a key at most last
+		for _, a := range w.Inserts() {
+			if a.Started.After(split) && a.ID <= last { // a row on the old primary has a key at most last
 				t.Fatalf("insert %+v made after cutover is at or below the old primary's last key %d", a, last)
 			}
 		}
@@ -61,9 +62,9 @@ func TestCutoverUnderLoad(t *testing.T) {
 // rolls back: the proxy still points at the primary, the workload goes on, nothing is lost.
 func TestCutoverAbortsWhenReplicaStalls(t *testing.T) {
 	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
-		e.setUp(workloadSchema)
+		e.setUp(workload.Schema)
 		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
-		w.waitAcked(t, 200)
+		waitAcked(t, w, 200)
 		// Readiness was checked before the pause: stop the apply once the locks are held.
 		e.events.hook = func(ev core.Event) {
 			if strings.Contains(ev.Message, "locks taken") {
@@ -84,9 +85,9 @@ func TestCutoverAbortsWhenReplicaStalls(t *testing.T) {
 		if !e.proxyPointsAt(e.pair.Primary.Port, e.primaryDB) {
 			t.Fatal("the proxy no longer points at the primary")
 		}
-		w.waitAcked(t, 200)
+		waitAcked(t, w, 200)
 		e.execReplica(`ALTER SUBSCRIPTION ` + e.m.Name + ` ENABLE`)
-		w.check(t, e.primaryConn(), time.Time{})
+		checkWorkload(t, w, e.primaryConn(), time.Time{})
 		e.waitReady()
 		e.assertSame()
 	})
@@ -95,7 +96,7 @@ func TestCutoverAbortsWhenReplicaStalls(t *testing.T) {
 // Cutover refuses to start when replication is not ready, and under dry-run changes nothing.
 func TestCutoverRefusesWhenNotReadyAndDryRun(t *testing.T) {
 	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
-		e.setUp(workloadSchema)
+		e.setUp(workload.Schema)
 		opts := e.cutoverOptions()
 		opts.DryRun = true
 		dry, err := core.Cutover(ctxFor(t, time.Minute), opts)
@@ -125,9 +126,9 @@ func TestCutoverRefusesWhenNotReadyAndDryRun(t *testing.T) {
 // remove and teardown then leave nothing.
 func TestCutoverFailsafe(t *testing.T) {
 	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
-		e.setUp(workloadSchema)
+		e.setUp(workload.Schema)
 		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
-		w.waitAcked(t, 200)
+		waitAcked(t, w, 200)
 		opts := e.cutoverOptions()
 		opts.Failsafe = true
 		res, err := core.Cutover(ctxFor(t, time.Minute), opts)
@@ -136,8 +137,8 @@ func TestCutoverFailsafe(t *testing.T) {
 			t.Fatalf("cutover --failsafe: %v (%s)\n%s", err, core.Hint(err), statementsText(res))
 		}
 		t.Logf("failsafe from %s, pause %.1f ms", res.Failsafe.StartLSN, res.PauseMS)
-		w.waitAcked(t, 200)
-		w.check(t, e.replicaConn(), split)
+		waitAcked(t, w, 200)
+		checkWorkload(t, w, e.replicaConn(), split)
 		e.execReplica(`INSERT INTO public.ledger (client, n) VALUES (-1, 1)`)
 		deadline := time.Now().Add(time.Minute)
 		for {
@@ -173,4 +174,56 @@ func statementsOf(stmts []core.Statement) []string {
 		out[i] = s.SQL
 	}
 	return out
+}
+
+// When the pause and an application transaction wait for each other (the application holds
+// a table the pause asks for and asks for one the pause holds), cutover gives way at once,
+// not after its lock timeout, and tries again with that table first: the application's
+// transaction commits, and the cutover goes through.
+func TestCutoverGivesWayInDeadlock(t *testing.T) {
+	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
+		e.setUp(workload.Schema)
+		app := e.connect(e.proxy, e.proxyDB)
+		ctx := ctxFor(t, time.Minute)
+		tx, err := app.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO public.ledger (client, n) VALUES (1, 1)`); err != nil {
+			t.Fatal(err)
+		}
+		opts := e.cutoverOptions()
+		opts.LockTimeout = 30 * time.Second // only the deadlock watch can end the first attempt
+		type outcome struct {
+			res *core.CutoverResult
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			res, err := core.Cutover(ctxFor(t, time.Minute), opts)
+			done <- outcome{res, err}
+		}()
+		// Once the pause holds counters and waits for the ledger, the application asks for
+		// counters: a deadlock.
+		for e.queryProxy(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE l.mode = 'AccessExclusiveLock' AND ((c.relname = 'counters' AND l.granted) OR (c.relname = 'ledger' AND NOT l.granted))`) < 2 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE public.counters SET hits = hits + 1 WHERE id = 1`); err != nil {
+			t.Fatalf("the application's transaction failed: %v", err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatalf("the application's commit failed: %v", err)
+		}
+		o := <-done
+		if o.err != nil || !o.res.Switched || o.res.LockAttempts != 2 {
+			t.Fatalf("cutover: %v, %s", o.err, statementsText(o.res))
+		}
+		if !strings.Contains(e.events.text(), "held by an application transaction waiting for a table the pause held") {
+			t.Fatalf("no deadlock reported: %s", e.events.text())
+		}
+		if n := e.queryInt(true, `SELECT hits FROM public.counters WHERE id = 1`); n != 1 {
+			t.Fatalf("the application's increment is not on the new primary: %d", n)
+		}
+	})
 }

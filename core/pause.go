@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ func (c *cutover) pauseWithRetries(ctx context.Context) error {
 			return err
 		}
 		if attempt == c.opts.LockAttempts {
-			reason := fmt.Sprintf("could not take the locks on the proxy's %d foreign tables in %d attempts (lock timeout up to %s): long application transactions hold them",
+			reason := fmt.Sprintf("could not take the locks on the proxy's %d foreign tables in %d attempts (lock timeout %s): long application transactions hold them",
 				len(c.tables), attempt, c.opts.LockTimeout)
 			c.res.AbortReason = reason
 			return withHint(fmt.Errorf("%w: %s", ErrAborted, reason),
@@ -67,15 +68,19 @@ func (c *cutover) pause(ctx context.Context) (retry bool, err error) {
 	if failed, err := c.takeLocks(ctx, c.res.LockAttempts); err != nil {
 		rollback(c.proxy)
 		c.res.RetriedMS += ms(time.Since(start))
-		if sqlState(err) != codeLockNotAvailable {
+		deadlock := errors.Is(err, errDeadlock)
+		if sqlState(err) != codeLockNotAvailable && !deadlock {
 			return false, err
 		}
 		// Next time, wait for this table first, holding no other: an application
 		// transaction that holds it and wants another then finishes instead of deadlocking.
 		if failed >= 0 && failed < len(c.tables) {
 			t := c.tables[failed]
-			c.r.warn(ctx, roleProxy, "the lock on %s was not granted within %s: released every lock, trying again with that table first",
-				t.name, c.lockTimeout(c.res.LockAttempts))
+			why := fmt.Sprintf("was not granted within %s", c.opts.LockTimeout)
+			if deadlock {
+				why = "is held by an application transaction waiting for a table the pause held"
+			}
+			c.r.warn(ctx, roleProxy, "the lock on %s %s: released every lock, trying again with that table first", t.name, why)
 			c.tables = append([]lockTarget{t}, append(c.tables[:failed:failed], c.tables[failed+1:]...)...)
 		}
 		return true, err

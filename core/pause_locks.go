@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"fmt"
 	"strings"
 	"time"
@@ -44,6 +46,11 @@ func (c *cutover) prepareLocks(ctx context.Context) error {
 		return fmt.Errorf("proxy: list foreign tables: %w", err)
 	}
 	c.res.Tables = len(c.tables)
+	if !c.opts.DryRun {
+		if c.watcher, err = openServer(ctx, roleProxy, c.opts.Proxy, "cutover (deadlock watch)"); err != nil {
+			return err
+		}
+	}
 	var maxLocks int
 	if err := c.proxy.conn.QueryRow(ctx, "SELECT current_setting('max_locks_per_transaction')::int").Scan(&maxLocks); err != nil {
 		return fmt.Errorf("proxy: read max_locks_per_transaction: %w", err)
@@ -72,18 +79,10 @@ func (c *cutover) lockBatch(timeout time.Duration) []string {
 // lockBatchPrefix is the number of statements of lockBatch before the first ALTER.
 const lockBatchPrefix = 3
 
-// lockTimeout is an attempt's lock timeout: short at first, so that an attempt that
-// deadlocks with an application transaction (which holds one table and waits for another
-// the pause already holds) stalls traffic briefly, growing to LockTimeout for an
-// application whose statements are slow.
-func (c *cutover) lockTimeout(attempt int) time.Duration {
-	return min(c.opts.LockTimeout, 200*time.Millisecond<<(attempt-1))
-}
-
-// takeLocks runs the lock batch. When a lock is not granted in time it returns the index of
-// its table, read from how many statements of the batch completed.
+// takeLocks runs the lock batch, watched for deadlocks. When a lock is not granted it
+// returns the index of its table, read from how many statements of the batch completed.
 func (c *cutover) takeLocks(ctx context.Context, attempt int) (int, error) {
-	stmts := c.lockBatch(c.lockTimeout(attempt))
+	stmts := c.lockBatch(c.opts.LockTimeout)
 	if attempt == 1 {
 		for _, stmt := range stmts {
 			c.r.record(ctx, c.proxy, stmt)
@@ -92,6 +91,7 @@ func (c *cutover) takeLocks(ctx context.Context, attempt int) (int, error) {
 	if c.opts.DryRun {
 		return -1, nil
 	}
+	stop := c.watchDeadlock(ctx)
 	results := c.proxy.conn.PgConn().Exec(ctx, strings.Join(stmts, ";\n"))
 	done := 0
 	for results.NextResult() {
@@ -100,8 +100,61 @@ func (c *cutover) takeLocks(ctx context.Context, attempt int) (int, error) {
 		}
 		done++
 	}
-	if err := results.Close(); err != nil {
+	err := results.Close()
+	if deadlock := stop(); err != nil {
+		if deadlock {
+			return done - lockBatchPrefix, fmt.Errorf("proxy: take the locks: %w", errDeadlock)
+		}
 		return done - lockBatchPrefix, fmt.Errorf("proxy: take the locks: %w", err)
 	}
 	return -1, nil
+}
+
+// errDeadlock: the pause and an application transaction were waiting for each other.
+var errDeadlock = errors.New("an application transaction holds a table the pause waits for, and waits for one the pause holds")
+
+// deadlockSQL finds a session that the pause waits for and that waits for the pause: an
+// application transaction holding a table the pause asks for and asking for one it holds.
+const deadlockSQL = `SELECT EXISTS (SELECT 1 FROM unnest(pg_blocking_pids($1)) AS b(pid) WHERE $1 = ANY (pg_blocking_pids(b.pid)))`
+
+// watchDeadlock watches, from a second connection, the lock batch in flight, and cancels it
+// as soon as it is in a deadlock: PostgreSQL's own detector waits deadlock_timeout (1s by
+// default) and could pick the application's transaction to kill; lock_timeout alone would
+// hold the application for all of LockTimeout. stop ends the watch and reports whether it
+// cancelled the batch. A cancel that arrives once the batch is over finds the session idle,
+// where PostgreSQL ignores it.
+func (c *cutover) watchDeadlock(ctx context.Context) (stop func() bool) {
+	pid := c.proxy.conn.PgConn().PID()
+	var mu sync.Mutex
+	running, cancelled := true, false
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			var deadlock bool
+			if err := c.watcher.conn.QueryRow(ctx, deadlockSQL, pid).Scan(&deadlock); err != nil || !deadlock {
+				continue
+			}
+			mu.Lock()
+			if running {
+				_, err := c.watcher.conn.Exec(ctx, "SELECT pg_cancel_backend($1)", pid)
+				cancelled = err == nil
+			}
+			mu.Unlock()
+			return
+		}
+	}()
+	return func() bool {
+		mu.Lock()
+		running = false
+		mu.Unlock()
+		close(quit)
+		<-finished
+		return cancelled
+	}
 }

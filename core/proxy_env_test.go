@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pghandoff/pghandoff/core"
 	"github.com/pghandoff/pghandoff/internal/pgtest"
+	"github.com/pghandoff/pghandoff/internal/workload"
 )
 
 // proxyEnv is an env with a database on the proxy cluster as well.
@@ -183,4 +184,36 @@ func assertNoSecrets(t *testing.T, m core.Migration, texts ...string) {
 			}
 		}
 	}
+}
+
+// startWorkload starts clients writing through dsn, stopped when the test ends.
+func startWorkload(t *testing.T, dsn string, clients int) *workload.Workload {
+	t.Helper()
+	w, err := workload.Start(ctxFor(t, time.Minute), dsn, clients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return w
+}
+
+// waitAcked waits for n more acknowledged inserts.
+func waitAcked(t *testing.T, w *workload.Workload, n int) {
+	t.Helper()
+	if err := w.WaitAcked(ctxFor(t, time.Minute), n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkWorkload stops w and fails unless conn's server holds exactly what w was acknowledged.
+func checkWorkload(t *testing.T, w *workload.Workload, conn *pgx.Conn, split time.Time) {
+	t.Helper()
+	r, err := w.Check(ctxFor(t, time.Minute), conn, split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		t.Fatalf("the workload's writes are not all there: %s", statementsText(r))
+	}
+	t.Logf("workload: %d inserts, %d increments, %d serialization retries", r.Inserts, r.Increments, r.Retries)
 }
