@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
 	"github.com/pghandoff/pghandoff/internal/workload"
 )
 
@@ -226,4 +227,25 @@ func TestCutoverGivesWayInDeadlock(t *testing.T) {
 			t.Fatalf("the application's increment is not on the new primary: %d", n)
 		}
 	})
+}
+
+// Cutover checks, before it pauses anything, that the proxy has lock slots for every foreign
+// table of the migration, and says what to raise.
+func TestCutoverChecksLockSlots(t *testing.T) {
+	pair := pgtest.Pairs(t)[0]
+	small := pgtest.Server(t, "proxy15fewlocks", 15)
+	if err := small.Restart(ctxFor(t, time.Minute), "max_locks_per_transaction = 10"); err != nil {
+		t.Fatal(err)
+	}
+	e := &proxyEnv{env: newEnv(t, pair), proxy: small, events: &eventLog{}}
+	e.proxyDB = pgtest.Database(t, small)
+	e.m.Proxy = core.MustParseDSN(small.DSN(e.proxyDB))
+	e.setUp(workload.Schema)
+	_, err := core.Cutover(ctxFor(t, time.Minute), e.cutoverOptions())
+	if !errors.Is(err, core.ErrRefused) || !strings.Contains(core.Hint(err), "max_locks_per_transaction") {
+		t.Fatalf("cutover on a proxy with 10 lock slots per transaction: got %v (hint %q), want a refusal", err, core.Hint(err))
+	}
+	if !e.proxyPointsAt(pair.Primary.Port, e.primaryDB) {
+		t.Fatal("a refused cutover switched the proxy")
+	}
 }

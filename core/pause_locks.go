@@ -3,9 +3,9 @@ package core
 import (
 	"context"
 	"errors"
-	"sync"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"

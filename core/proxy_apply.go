@@ -57,7 +57,7 @@ func (p *proxyPlan) primarySteps() []step {
 			steps = append(steps, step{sql: sequenceViewDDL(p.opts.Migration, s)})
 		}
 	}
-	if len(steps) > 0 {
+	if len(steps) > 0 && !p.primaryHelper {
 		steps = append(helperSchemaSteps(p.opts.Migration), steps...)
 	}
 	return steps

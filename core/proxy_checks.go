@@ -101,6 +101,9 @@ func (p *proxyPlan) checkHelperSchemas(ctx context.Context) error {
 			return refused("choose another --name for the migration, or rename that schema",
 				"the %s already has a schema named %s that pghandoff did not create", s.role, ident(p.opts.helperSchema()))
 		}
+		if s == p.primary {
+			p.primaryHelper = st.exists
+		}
 	}
 	return nil
 }

@@ -88,6 +88,7 @@ type proxyPlan struct {
 	seqs           []sequenceRef
 	ddl            map[TableName]string
 	primaryViews   map[string]bool // helper views the primary has
+	primaryHelper  bool            // the primary has the helper schema
 	res            *ProxyCreateResult
 }
 
