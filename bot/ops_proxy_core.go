@@ -75,8 +75,12 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 	fmt.Fprintf(&b, ":tada: *%s* switched: the proxy now points at the new primary.\n• Pause: %s (locks %s, catch-up %s), %d statements waited, %d tables\n• Sequences set: %d\n• LSNs: primary %s, sentinel %s, replica %s",
 		r.req.cmd.Migration, ms(res.PauseMS), ms(res.LockMS), ms(res.CatchUpMS), res.WaitedStatements, res.Tables,
 		res.SequencesChanged, res.PrimaryLSN, res.SentinelLSN, res.ReplicaLSN)
-	if res.Failsafe != nil {
-		b.WriteString("\n• Failsafe replication back to the old primary is running.")
+	switch f := res.Failsafe; {
+	case f == nil:
+	case f.Subscribed && f.Error == "":
+		fmt.Fprintf(&b, "\n• Failsafe: the old primary replicates the new one's changes from %s.", f.StartLSN)
+	default:
+		fmt.Fprintf(&b, "\n• :warning: Failsafe NOT running: %s", f.Error)
 	}
 	writeWarnings(&b, res.Warnings)
 	return textOutcome("switched, pause "+ms(res.PauseMS), b.String()), nil

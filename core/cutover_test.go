@@ -155,6 +155,10 @@ func TestCutoverFailsafe(t *testing.T) {
 		if n := e.queryInt(false, `SELECT count(*) FROM public.ledger WHERE client = -1`); n != 1 {
 			t.Fatalf("a write made directly on the new primary reached the old one %d times", n)
 		}
+		// Setting up again would re-enable the forward subscription: changes would flow both ways.
+		if _, err := core.Setup(ctxFor(t, time.Minute), core.SetupOptions{Migration: e.m, PgDump: e.pgDump}); !errors.Is(err, core.ErrRefused) {
+			t.Fatalf("setup after a failsafe cutover: %v, want ErrRefused", err)
+		}
 		removed, err := core.ProxyRemove(ctxFor(t, time.Minute), core.ProxyRemoveOptions{Migration: e.m, Observer: e.observer()})
 		if err != nil {
 			t.Fatalf("proxy remove: %v (%s)", err, core.Hint(err))

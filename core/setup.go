@@ -134,6 +134,9 @@ func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server,
 			return nil, err
 		}
 	}
+	if err := p.checkNoFailsafe(ctx); err != nil {
+		return nil, err
+	}
 	if p.pst.slotElsewhere != "" {
 		return nil, refused("choose another --name: slot names are shared by every database of a server",
 			"a replication slot named %s already exists on the primary, for database %s", opts.name(), p.pst.slotElsewhere)
@@ -159,6 +162,21 @@ func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server,
 	}
 	res.Skipped = p.tables.skipped
 	return p, nil
+}
+
+// checkNoFailsafe refuses to set up again after a cutover with the failsafe: the replica is
+// the primary now, replication back to the old one is running, and re-enabling the forward
+// subscription would send every change both ways.
+func (p *setupPlan) checkNoFailsafe(ctx context.Context) error {
+	failsafe, err := p.replica.exists(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, p.opts.failsafeName())
+	if err != nil {
+		return fmt.Errorf("replica: look for the failsafe: %w", err)
+	}
+	if failsafe {
+		return refused("to start over, run proxy remove (with --primary and --replica) and teardown first",
+			"migration %s was cut over with the failsafe: the replica is the primary now, and replication from the old primary stays off so that changes do not flow both ways", p.opts.name())
+	}
+	return nil
 }
 
 // checkReplicaEmpty refuses an import that would collide with tables already on the replica.

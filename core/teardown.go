@@ -88,7 +88,7 @@ func (t *teardown) run(ctx context.Context) error {
 	}
 	// The subscription goes first: while it runs, it holds the slot on the primary.
 	steps := []func(context.Context) error{t.dropSubscription, t.dropPublication, t.dropSlots,
-		t.restoreIdentities, t.dropSentinels, t.dropSchema}
+		t.restoreIdentities, t.dropSentinels, t.dropHelperSchemas, t.dropSchema}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -245,6 +245,35 @@ func (t *teardown) dropSentinels(ctx context.Context) error {
 // dropStatement picks the DROP statements of pg_dump --clean, each run with CASCADE. Its
 // ALTER TABLE ... DROP CONSTRAINT and DROP DEFAULT statements are left out: they fail on
 // partitions' inherited keys, and the cascading drops remove what they would.
+// dropHelperSchemas removes pghandoff's helper schema where nothing is left in it, and says
+// what keeps it where something is: the proxy's sequence views and the failsafe go with
+// proxy remove, fence records with fence --undo.
+func (t *teardown) dropHelperSchemas(ctx context.Context) error {
+	for _, s := range []*server{t.primary, t.replica} {
+		before, err := readHelperSchema(ctx, s, t.opts.Migration)
+		if err != nil {
+			return err
+		}
+		if !before.exists || !before.ours {
+			continue
+		}
+		if err := dropHelperSchemaIfEmpty(ctx, t.r, s, t.opts.Migration); err != nil {
+			return err
+		}
+		after, err := readHelperSchema(ctx, s, t.opts.Migration)
+		if err != nil {
+			return err
+		}
+		if after.exists && !t.opts.DryRun {
+			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the proxy's sequence views, the failsafe's record or fence records; "+
+				"pghandoff proxy remove --primary ... --replica ... removes the first two, fence --undo the last", ident(t.opts.helperSchema()), s.role))
+		} else {
+			t.removed(fmt.Sprintf("helper schema %s on the %s", t.opts.helperSchema(), s.role))
+		}
+	}
+	return nil
+}
+
 var dropStatement = regexp.MustCompile(`(?is)^DROP\s`)
 
 // dropSchema drops, on the replica, what the schema import created: the DROP statements of
