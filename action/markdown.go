@@ -94,18 +94,3 @@ func bullets(items []string) string {
 func details(summary, body string) string {
 	return "<details><summary>" + text(summary) + "</summary>\n\n" + body + "\n</details>\n"
 }
-
-// bytesText writes a byte count for people: 1.5 MiB.
-func bytesText(n int64) string {
-	const unit = 1024
-	if n < unit && n > -unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, suffix := float64(n), "KMGTPE"
-	i := -1
-	for (v >= unit || v <= -unit) && i < len(suffix)-1 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", v, suffix[i])
-}

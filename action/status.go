@@ -28,7 +28,7 @@ func runStatus(ctx context.Context, j *job) (*outcome, error) {
 // runWait waits until replication is ready, printing a line whenever the picture changes
 // (and at least every progressEvery), and fails the step on timeout.
 func runWait(ctx context.Context, j *job) (*outcome, error) {
-	j.w.infof("waiting until ready: lag under %s, all tables replicating; timeout %s", bytesText(j.p.maxLag), timeoutText(j.p.timeout))
+	j.w.infof("waiting until ready: lag under %s, all tables replicating; timeout %s", core.FormatBytes(j.p.maxLag), timeoutText(j.p.timeout))
 	var last string
 	var lastAt time.Time
 	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: j.statusOptions(), Timeout: j.p.timeout,
@@ -59,7 +59,7 @@ func timeoutText(d time.Duration) string {
 func progressLine(st *core.Status) string {
 	parts := []string{st.State}
 	if st.LagBytes != nil {
-		parts = append(parts, "lag "+bytesText(*st.LagBytes))
+		parts = append(parts, "lag "+core.FormatBytes(*st.LagBytes))
 	}
 	if len(st.Tables) > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d tables ready", st.TableCounts["ready"], len(st.Tables)))
@@ -94,7 +94,7 @@ func statusOutcome(st *core.Status) *outcome {
 
 	out.fact("State", code(st.State))
 	if st.LagBytes != nil {
-		out.fact("Lag", fmt.Sprintf("%s (%d bytes; ready under %s)", bytesText(*st.LagBytes), *st.LagBytes, bytesText(st.MaxLagBytes)))
+		out.fact("Lag", fmt.Sprintf("%s (%d bytes; ready under %s)", core.FormatBytes(*st.LagBytes), *st.LagBytes, core.FormatBytes(st.MaxLagBytes)))
 	}
 	if st.LagSeconds != nil {
 		out.fact("Apply lag", fmt.Sprintf("%.3f s", *st.LagSeconds))

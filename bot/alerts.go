@@ -105,7 +105,7 @@ func evaluate(st *core.Status, t Thresholds) map[string]string {
 		return out
 	}
 	if t.LagBytes > 0 && st.LagBytes != nil && *st.LagBytes > t.LagBytes {
-		out[alertLagBytes] = fmt.Sprintf("replication lag is %s, above the %s alert threshold", humanBytes(*st.LagBytes), humanBytes(t.LagBytes))
+		out[alertLagBytes] = fmt.Sprintf("replication lag is %s, above the %s alert threshold", core.FormatBytes(*st.LagBytes), core.FormatBytes(t.LagBytes))
 	}
 	if t.LagSeconds > 0 && st.LagSeconds != nil && *st.LagSeconds > t.LagSeconds {
 		out[alertLagSeconds] = fmt.Sprintf("the replica is %s behind, above the %s alert threshold",
@@ -121,7 +121,7 @@ func evaluate(st *core.Status, t Thresholds) map[string]string {
 	case slices.Contains(statuses, s.WALStatus):
 		out[alertSlot] = fmt.Sprintf("the slot's WAL is %s: the primary may drop WAL the replica still needs", s.WALStatus)
 	case t.SafeWALSizeBytes > 0 && s.SafeWALSizeBytes != nil && *s.SafeWALSizeBytes < t.SafeWALSizeBytes:
-		out[alertSlot] = fmt.Sprintf("only %s of WAL left before the slot is at risk (alert under %s)", humanBytes(*s.SafeWALSizeBytes), humanBytes(t.SafeWALSizeBytes))
+		out[alertSlot] = fmt.Sprintf("only %s of WAL left before the slot is at risk (alert under %s)", core.FormatBytes(*s.SafeWALSizeBytes), core.FormatBytes(t.SafeWALSizeBytes))
 	}
 	switch s := st.Subscription; {
 	case s == nil:

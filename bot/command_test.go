@@ -3,6 +3,8 @@ package bot
 import (
 	"strings"
 	"testing"
+
+	"github.com/pghandoff/pghandoff/core"
 )
 
 func TestParseCommands(t *testing.T) {
@@ -60,7 +62,7 @@ func TestRendering(t *testing.T) {
 	if got := sparkline([]sample{{LagBytes: ptr(int64(0))}, {LagBytes: ptr(int64(50))}, {LagBytes: ptr(int64(100))}}); got != "▁▅█" {
 		t.Errorf("sparkline %q", got)
 	}
-	if got := humanBytes(5 << 20); got != "5.0 MiB" {
+	if got := core.FormatBytes(5 << 20); got != "5.0 MiB" {
 		t.Errorf("humanBytes %q", got)
 	}
 }

@@ -122,7 +122,7 @@ func lagShort(st *core.Status) string {
 	if st.LagBytes == nil {
 		return "lag unknown"
 	}
-	return "lag " + humanBytes(*st.LagBytes)
+	return "lag " + core.FormatBytes(*st.LagBytes)
 }
 
 func opVerify(ctx context.Context, r *run) (*outcome, error) {

@@ -26,19 +26,6 @@ func slackTime(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 func humanDuration(d time.Duration) string {
 	switch {
 	case d < time.Second:
@@ -68,7 +55,7 @@ func statusText(key string, st *core.Status, trend []sample) string {
 	}
 	lag := "unknown"
 	if st.LagBytes != nil {
-		lag = fmt.Sprintf("%s (%d bytes)", humanBytes(*st.LagBytes), *st.LagBytes)
+		lag = fmt.Sprintf("%s (%d bytes)", core.FormatBytes(*st.LagBytes), *st.LagBytes)
 	}
 	if st.LagSeconds != nil {
 		lag += fmt.Sprintf(", %s behind", humanDuration(time.Duration(*st.LagSeconds*float64(time.Second))))
@@ -123,7 +110,7 @@ func slotLine(st *core.Status) string {
 	}
 	line := fmt.Sprintf("%s WAL %s", icon, s.WALStatus)
 	if s.SafeWALSizeBytes != nil {
-		line += fmt.Sprintf(", %s more WAL before the slot is at risk", humanBytes(*s.SafeWALSizeBytes))
+		line += fmt.Sprintf(", %s more WAL before the slot is at risk", core.FormatBytes(*s.SafeWALSizeBytes))
 	}
 	if !s.Active {
 		line += ", not active"

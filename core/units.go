@@ -30,3 +30,18 @@ func ParseBytes(v string) (int64, error) {
 	}
 	return n * unit, nil
 }
+
+// FormatBytes writes a byte count for people, in the units ParseBytes reads: 1.5 MiB.
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit && n > -unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, suffix := float64(n), "KMGTPE"
+	i := -1
+	for (v >= unit || v <= -unit) && i < len(suffix)-1 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, suffix[i])
+}

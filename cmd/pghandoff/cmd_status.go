@@ -57,19 +57,19 @@ func renderStatus(w io.Writer, st *core.Status) {
 	}
 	lag := "unknown"
 	if st.LagBytes != nil {
-		lag = humanBytes(*st.LagBytes)
+		lag = core.FormatBytes(*st.LagBytes)
 		if st.LagSeconds != nil {
 			lag += fmt.Sprintf(" (%.1fs)", *st.LagSeconds)
 		}
 	}
-	fmt.Fprintf(w, "  lag              %s, ready under %s\n", lag, humanBytes(st.MaxLagBytes))
+	fmt.Fprintf(w, "  lag              %s, ready under %s\n", lag, core.FormatBytes(st.MaxLagBytes))
 	if st.SentinelMS != nil {
 		fmt.Fprintf(w, "  sentinel         arrived on the replica in %.1f ms\n", *st.SentinelMS)
 	}
 	if st.Slot != nil {
 		safe := "unlimited"
 		if st.Slot.SafeWALSizeBytes != nil {
-			safe = humanBytes(*st.Slot.SafeWALSizeBytes) + " before the primary may drop it"
+			safe = core.FormatBytes(*st.Slot.SafeWALSizeBytes) + " before the primary may drop it"
 		}
 		fmt.Fprintf(w, "  slot             %s, active %t, WAL %s, %s\n", st.Slot.Name, st.Slot.Active, orNone(st.Slot.WALStatus), safe)
 	}
@@ -93,17 +93,4 @@ func tableCounts(counts map[string]int) string {
 		}
 	}
 	return orNone(strings.Join(parts, ", "))
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -46,7 +46,7 @@ reasons). For workflows: run it before cutover.`,
 func progressLine(st *core.Status) string {
 	lag := "?"
 	if st.LagBytes != nil {
-		lag = humanBytes(*st.LagBytes)
+		lag = core.FormatBytes(*st.LagBytes)
 	}
 	line := fmt.Sprintf("%s  %-12s lag %-10s tables %s", st.CheckedAt.Format("15:04:05"), st.State, lag, tableCounts(st.TableCounts))
 	if !st.Ready && len(st.Reasons) > 0 {

@@ -107,7 +107,7 @@ func (d *demo) wait(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.rows = v.Rows
-	return fmt.Sprintf("ready: lag %s, a sentinel row took %.1f ms to arrive; %d rows copied", humanBytes(*st.LagBytes), *st.SentinelMS, d.rows), nil
+	return fmt.Sprintf("ready: lag %s, a sentinel row took %.1f ms to arrive; %d rows copied", core.FormatBytes(*st.LagBytes), *st.SentinelMS, d.rows), nil
 }
 
 func (d *demo) proxyCreate(ctx context.Context) (string, error) {
