@@ -200,9 +200,10 @@ func firstN[T any](s []T, n int) []T {
 	return s
 }
 
-// apply runs the plan's steps in the order that keeps every crash point resumable: identities,
-// sentinel, schema, publication, slot (after the publication, which decoding must see), and
-// the subscription last.
+// apply runs the plan's steps in the order that keeps every crash point resumable and puts
+// the likeliest failure first: the schema import (all or nothing, on the replica) before
+// anything changes on the primary; then identities, sentinel, publication, the slot (after
+// the publication, which decoding must see), and the subscription last.
 func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 	for _, s := range []*server{p.primary, p.replica} {
 		if err := r.prepare(ctx, s); err != nil {
@@ -210,7 +211,7 @@ func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 		}
 	}
 	steps := []func(context.Context, *runner) error{
-		p.setReplicaIdentities, p.createSentinel, p.importSchema, p.publish, p.createSlot, p.subscribe,
+		p.importSchema, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
 	}
 	for _, step := range steps {
 		if err := step(ctx, r); err != nil {

@@ -174,3 +174,26 @@ func TestSetupPartitionsWithoutIdentity(t *testing.T) {
 	e.waitReady()
 	e.assertSame()
 }
+
+// The schema import is all or nothing: it stops at the first failing statement, shows it, and
+// keeps nothing of what ran before it.
+func TestSchemaImportStopsAtFirstError(t *testing.T) {
+	e := newEnv(t, pgtest.Pairs(t)[1])
+	e.loadScenario()
+	e.execReplica(`CREATE TYPE public.collide AS ENUM ('x'); CREATE SCHEMA inventory`)
+	opts := e.setupOptions()
+	opts.ReplicaIdentityFull = true
+	_, err := core.Setup(ctxFor(t, time.Minute), opts)
+	if err == nil || !contains([]string{err.Error()}, "schema import stopped at statement") || !contains([]string{err.Error()}, `CREATE SCHEMA inventory`) {
+		t.Fatalf("setup into a replica with a clashing schema: %v", err)
+	}
+	if core.Hint(err) == "" {
+		t.Fatal("no remedy")
+	}
+	if n := e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = 'Billing'`); n != 0 {
+		t.Fatal("statements before the failing one were kept")
+	}
+	if left := e.leftovers(); len(left) > 0 {
+		t.Fatalf("left %v", left)
+	}
+}
