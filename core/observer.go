@@ -17,7 +17,9 @@ type Event struct {
 	Warning   bool      `json:"warning,omitempty"`
 }
 
-// Observer receives what an operation does. Both fields are optional.
+// Observer receives what an operation does. Both fields are optional. Core never calls
+// Progress from two goroutines at once, so a front end can write to a plain writer from it;
+// it must return quickly (cutover calls it during the pause).
 type Observer struct {
 	Logger   *slog.Logger
 	Progress func(Event)

@@ -74,9 +74,9 @@ func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
 		go func(w int) {
 			defer wg.Done()
 			errs[w] = verifyWorker(ctx, opts, work, func(c TableCheck) {
-				mu.Lock()
+				mu.Lock() // also keeps Progress from being called by two workers at once
+				defer mu.Unlock()
 				res.Tables = append(res.Tables, c)
-				mu.Unlock()
 				opts.emit(ctx, Event{Operation: "verify", Message: fmt.Sprintf("%s: %d rows, match %t", c.TableName, c.PrimaryRows, c.Match), Warning: !c.Match})
 			})
 		}(w)
