@@ -197,3 +197,35 @@ func TestSchemaImportStopsAtFirstError(t *testing.T) {
 		t.Fatalf("left %v", left)
 	}
 }
+
+// A table created on the primary after setup shows in status as not replicated; running setup
+// again imports its definition, publishes it, and its rows arrive.
+func TestSetupAddsTablesCreatedLater(t *testing.T) {
+	e := newEnv(t, pgtest.Pairs(t)[1])
+	e.execPrimary(`CREATE SCHEMA "Late"; CREATE TABLE "Late"."First" (id int PRIMARY KEY)`)
+	if _, err := core.Setup(ctxFor(t, time.Minute), e.setupOptions()); err != nil {
+		t.Fatal(err)
+	}
+	e.waitReady()
+	e.execPrimary(`CREATE TABLE "Late"."Second" (id bigserial PRIMARY KEY, "user" text);
+		CREATE INDEX ON "Late"."Second" ("user");
+		INSERT INTO "Late"."Second" ("user") SELECT 'u' || g FROM generate_series(1, 50) g`)
+	st, err := core.GetStatus(ctxFor(t, time.Minute), e.statusOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contains(st.Warnings, `"Late"."Second"`) {
+		t.Fatalf("status does not warn about the new table: %v", st.Warnings)
+	}
+	res, err := core.Setup(ctxFor(t, time.Minute), e.setupOptions())
+	if err != nil || !res.Changed {
+		t.Fatalf("setup again: %v (changed %v)", err, res != nil && res.Changed)
+	}
+	st = e.waitReady()
+	if len(st.Warnings) != 0 || len(st.Tables) != 3 {
+		t.Fatalf("after the second setup: warnings %v, tables %v", st.Warnings, st.Tables)
+	}
+	e.execPrimary(`INSERT INTO "Late"."Second" ("user") VALUES ('after')`)
+	e.waitReady()
+	e.assertSame()
+}
