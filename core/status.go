@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 //go:embed sql/slot_status.sql
@@ -185,98 +183,4 @@ func (c *statusChecker) checkDrift(ctx context.Context, st *Status, pst primaryS
 			len(missing), tableList(firstN(missing, 10))))
 	}
 	return nil
-}
-
-// sentinelRoundTrip writes a row to the sentinel table on the primary and times its arrival
-// on the replica: proof that replication delivers writes now, not only that it is connected.
-func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error {
-	if c.opts.NoSentinel || st.Subscription == nil || !st.Subscription.WorkerRunning || !tableReady(st, c.opts.sentinel()) {
-		return nil
-	}
-	sentinel := c.opts.sentinel().String()
-	ts := time.Now().UnixMicro()
-	start := time.Now()
-	// The walsender sends only flushed WAL: on a primary with synchronous_commit off the row
-	// would wait for the WAL writer (up to wal_writer_delay), and the round trip would measure
-	// that instead of replication.
-	err := pgx.BeginFunc(ctx, c.primary.conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (ts, status) VALUES ($1, 'pghandoff status') ON CONFLICT (ts) DO NOTHING`, sentinel), ts)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("primary: write sentinel row: %w", err)
-	}
-	deadline := time.Now().Add(c.opts.sentinelTimeout())
-	for {
-		arrived, err := c.replica.exists(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE ts = $1)`, sentinel), ts)
-		if err != nil {
-			return fmt.Errorf("replica: read sentinel row: %w", err)
-		}
-		if arrived {
-			ms := float64(time.Since(start).Microseconds()) / 1000
-			st.SentinelMS = &ms
-			break
-		}
-		if time.Now().After(deadline) {
-			st.Reasons = append(st.Reasons, fmt.Sprintf("a sentinel row written to the primary did not reach the replica within %s", c.opts.sentinelTimeout()))
-			break
-		}
-		if err := sleep(ctx, 5*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	// Keep the sentinel table small: rows older than an hour have served their purpose.
-	_, err = c.primary.conn.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE ts < $1`, sentinel), ts-int64(time.Hour/time.Microsecond))
-	if err != nil {
-		return fmt.Errorf("primary: prune sentinel rows: %w", err)
-	}
-	return nil
-}
-
-func tableReady(st *Status, t TableName) bool {
-	return slices.ContainsFunc(st.Tables, func(s TableState) bool { return s.TableName == t && s.State == "ready" })
-}
-
-// judge sets the verdict from what the checks found.
-func judge(st *Status, pst primaryState) {
-	broken := func(format string, args ...any) {
-		st.Reasons = append(st.Reasons, fmt.Sprintf(format, args...))
-		st.State = StateBroken
-	}
-	// A late sentinel alone means catching up: under a backlog it waits its turn.
-	st.State = StateCatchingUp
-	switch {
-	case !pst.publication:
-		broken("the publication %s is missing on the primary: run setup again", st.Name)
-	case st.Slot == nil:
-		broken("the replication slot %s is missing on the primary: run setup again", st.Name)
-	case st.Slot.WALStatus == "lost":
-		broken("the primary has removed WAL the slot needed (wal_status lost): replication cannot resume; tear down and set up again")
-	case st.Slot.WALStatus == "unreserved":
-		st.Warnings = append(st.Warnings, "the slot's WAL is no longer reserved (wal_status unreserved): the primary will drop it at the next checkpoint unless the replica catches up; raise max_slot_wal_keep_size")
-	}
-	switch {
-	case st.Subscription == nil:
-		broken("the subscription %s is missing on the replica: run setup again", st.Name)
-	case !st.Subscription.Enabled:
-		broken("the subscription %s is disabled on the replica: ALTER SUBSCRIPTION %s ENABLE, or run setup again", st.Name, ident(st.Name))
-	case !st.Subscription.WorkerRunning:
-		broken("the replica's apply worker for %s is not running: check the replica's log for errors", st.Name)
-	}
-	notReady := len(st.Tables) - st.TableCounts["ready"]
-	if st.Subscription != nil && notReady > 0 {
-		st.Reasons = append(st.Reasons, fmt.Sprintf("%d of %d tables are not replicating yet (initial copy)", notReady, len(st.Tables)))
-	}
-	if st.Subscription != nil && len(st.Tables) == 0 {
-		st.Reasons = append(st.Reasons, "the subscription has no tables yet")
-	}
-	if st.LagBytes != nil && *st.LagBytes > st.MaxLagBytes {
-		st.Reasons = append(st.Reasons, fmt.Sprintf("lag is %d bytes, above the %d allowed", *st.LagBytes, st.MaxLagBytes))
-	}
-	if len(st.Reasons) == 0 {
-		st.State, st.Ready = StateReady, true
-	}
 }

@@ -1,0 +1,115 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (p *setupPlan) publish(ctx context.Context, r *runner) error {
+	name := ident(p.opts.name())
+	var missing []string
+	for _, t := range p.tables.publish {
+		if !slices.Contains(p.pst.published, t.TableName) {
+			missing = append(missing, t.String())
+		}
+	}
+	if !p.pst.publication {
+		sql := fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s WITH (publish_via_partition_root = true)", name, strings.Join(missing, ", "))
+		if err := r.exec(ctx, p.primary, sql, ""); err != nil {
+			return err
+		}
+		return p.recordMeta(ctx, r)
+	}
+	if !p.pst.viaRoot {
+		if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s SET (publish_via_partition_root = true)", name), ""); err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s", name, strings.Join(missing, ", ")), ""); err != nil {
+			return err
+		}
+		return p.recordMeta(ctx, r)
+	}
+	return nil
+}
+
+// recordMeta stores the selection in the publication's comment for status and teardown.
+func (p *setupPlan) recordMeta(ctx context.Context, r *runner) error {
+	meta := p.pst.meta
+	meta.Tool = "pghandoff"
+	meta.Schemas = p.opts.Schemas
+	meta.ExcludeTables = p.opts.ExcludeTables
+	for _, t := range p.res.ReplicaIdentityFull {
+		if !slices.Contains(meta.ReplicaIdentityFull, t) {
+			meta.ReplicaIdentityFull = append(meta.ReplicaIdentityFull, t)
+		}
+	}
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	return r.exec(ctx, p.primary, fmt.Sprintf("COMMENT ON PUBLICATION %s IS %s", ident(p.opts.name()), literal(string(b))), "")
+}
+
+// createSlot makes the slot on the primary before the subscription uses it, so that a crash
+// between the two leaves a slot the next run adopts instead of one it trips over.
+func (p *setupPlan) createSlot(ctx context.Context, r *runner) error {
+	if p.pst.slot != nil {
+		return nil
+	}
+	return r.exec(ctx, p.primary, fmt.Sprintf("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", literal(p.opts.name())), "")
+}
+
+// subscriptionUnreachableHint is the seed README's advice for a replica that cannot reach
+// the primary.
+const subscriptionUnreachableHint = "the replica could not connect to the primary. The primary must accept connections " +
+	"from the replica's network, not only from this machine: make the instance publicly accessible (on AWS the RDS or " +
+	"Aurora instance, not the cluster), let its security group or firewall admit the replica, and give its subnets' " +
+	"routing table a route from the internet through an internet gateway. Then run setup again"
+
+func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
+	name := p.opts.name()
+	sub := p.rst.subscription
+	if sub == nil {
+		withOpts := []string{"create_slot = false", "slot_name = " + literal(name), "copy_data = true"}
+		if p.primary.major() >= 14 && p.replica.major() >= 14 {
+			withOpts = append(withOpts, "streaming = on")
+		}
+		format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + strings.Join(withOpts, ", ") + ")"
+		err := r.exec(ctx, p.replica, fmt.Sprintf(format, literal(p.opts.Primary.ConnInfo())),
+			fmt.Sprintf(format, literal(p.opts.Primary.redactedConnInfo())))
+		if err != nil && strings.HasPrefix(sqlState(err), "08") {
+			return withHint(err, "%s", subscriptionUnreachableHint)
+		}
+		return err
+	}
+	if !slices.Contains(sub.publications, name) {
+		return refused("choose another --name", "the replica's subscription %s subscribes to %v, not to publication %s", name, sub.publications, name)
+	}
+	if !sub.enabled {
+		if err := r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s ENABLE", ident(name)), ""); err != nil {
+			return err
+		}
+	}
+	if p.publishedNewTables() {
+		return r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", ident(name)), "")
+	}
+	return nil
+}
+
+// publishedNewTables reports whether this run added tables to an existing publication.
+func (p *setupPlan) publishedNewTables() bool {
+	if !p.pst.publication {
+		return false
+	}
+	for _, t := range p.tables.publish {
+		if !slices.Contains(p.pst.published, t.TableName) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+package core
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sentinelRoundTrip writes a row to the sentinel table on the primary and times its arrival
+// on the replica: proof that replication delivers writes now, not only that it is connected.
+func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error {
+	if c.opts.NoSentinel || st.Subscription == nil || !st.Subscription.WorkerRunning || !tableReady(st, c.opts.sentinel()) {
+		return nil
+	}
+	sentinel := c.opts.sentinel().String()
+	ts := time.Now().UnixMicro()
+	start := time.Now()
+	// The walsender sends only flushed WAL: on a primary with synchronous_commit off the row
+	// would wait for the WAL writer (up to wal_writer_delay), and the round trip would measure
+	// that instead of replication.
+	err := pgx.BeginFunc(ctx, c.primary.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (ts, status) VALUES ($1, 'pghandoff status') ON CONFLICT (ts) DO NOTHING`, sentinel), ts)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("primary: write sentinel row: %w", err)
+	}
+	deadline := time.Now().Add(c.opts.sentinelTimeout())
+	for {
+		arrived, err := c.replica.exists(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE ts = $1)`, sentinel), ts)
+		if err != nil {
+			return fmt.Errorf("replica: read sentinel row: %w", err)
+		}
+		if arrived {
+			ms := float64(time.Since(start).Microseconds()) / 1000
+			st.SentinelMS = &ms
+			break
+		}
+		if time.Now().After(deadline) {
+			st.Reasons = append(st.Reasons, fmt.Sprintf("a sentinel row written to the primary did not reach the replica within %s", c.opts.sentinelTimeout()))
+			break
+		}
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	// Keep the sentinel table small: rows older than an hour have served their purpose.
+	_, err = c.primary.conn.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE ts < $1`, sentinel), ts-int64(time.Hour/time.Microsecond))
+	if err != nil {
+		return fmt.Errorf("primary: prune sentinel rows: %w", err)
+	}
+	return nil
+}
+
+func tableReady(st *Status, t TableName) bool {
+	return slices.ContainsFunc(st.Tables, func(s TableState) bool { return s.TableName == t && s.State == "ready" })
+}

@@ -1,0 +1,117 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+)
+
+// restoreIdentities undoes the REPLICA IDENTITY FULL that setup set, where it still holds.
+func (t *teardown) restoreIdentities(ctx context.Context) error {
+	for _, tbl := range t.pst.meta.ReplicaIdentityFull {
+		full, err := t.primary.exists(ctx, `SELECT coalesce((SELECT relreplident = 'f' FROM pg_class WHERE oid = to_regclass($1)), false)`, tbl.String())
+		if err != nil {
+			return fmt.Errorf("primary: read replica identity of %s: %w", tbl, err)
+		}
+		if !full {
+			continue
+		}
+		if err := t.r.exec(ctx, t.primary, fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY DEFAULT", tbl), ""); err != nil {
+			return err
+		}
+		t.removed("REPLICA IDENTITY FULL on " + tbl.String())
+	}
+	return nil
+}
+
+func (t *teardown) dropSentinels(ctx context.Context) error {
+	drop := "DROP TABLE IF EXISTS " + t.opts.sentinel().String()
+	if t.pst.sentinel {
+		if err := t.r.exec(ctx, t.primary, drop, ""); err != nil {
+			return err
+		}
+		t.removed("sentinel table " + t.opts.sentinel().String() + " on the primary")
+	}
+	if t.rst.sentinel {
+		if err := t.r.exec(ctx, t.replica, drop, ""); err != nil {
+			return err
+		}
+		t.removed("sentinel table " + t.opts.sentinel().String() + " on the replica")
+	}
+	return nil
+}
+
+// dropStatement picks the DROP statements of pg_dump --clean, each run with CASCADE. Its
+// ALTER TABLE ... DROP CONSTRAINT and DROP DEFAULT statements are left out: they fail on
+// partitions' inherited keys, and the cascading drops remove what they would.
+// dropHelperSchemas removes pghandoff's helper schema where nothing is left in it, and says
+// what keeps it where something is: the proxy's sequence views and the failsafe go with
+// proxy remove, fence records with fence --undo.
+func (t *teardown) dropHelperSchemas(ctx context.Context) error {
+	for _, s := range []*server{t.primary, t.replica} {
+		before, err := readHelperSchema(ctx, s, t.opts.Migration)
+		if err != nil {
+			return err
+		}
+		if !before.exists || !before.ours {
+			continue
+		}
+		if err := dropHelperSchemaIfEmpty(ctx, t.r, s, t.opts.Migration); err != nil {
+			return err
+		}
+		after, err := readHelperSchema(ctx, s, t.opts.Migration)
+		if err != nil {
+			return err
+		}
+		if after.exists && !t.opts.DryRun {
+			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the proxy's sequence views, the failsafe's record or fence records; "+
+				"pghandoff proxy remove --primary ... --replica ... removes the first two, fence --undo the last", ident(t.opts.helperSchema()), s.role))
+		} else {
+			t.removed(fmt.Sprintf("helper schema %s on the %s", t.opts.helperSchema(), s.role))
+		}
+	}
+	return nil
+}
+
+var dropStatement = regexp.MustCompile(`(?is)^DROP\s`)
+
+// dropSchema drops, on the replica, what the schema import created: the DROP statements of
+// pg_dump --clean for the migration's schemas, in one transaction.
+func (t *teardown) dropSchema(ctx context.Context) error {
+	if !t.opts.Drop {
+		return nil
+	}
+	pgDump := t.opts.PgDump
+	if pgDump == "" {
+		pgDump = FindPgDump()
+	}
+	if _, err := checkPgDump(ctx, pgDump, t.primary); err != nil {
+		return err
+	}
+	args := append(schemaDumpArgs(t.opts.Migration, Selection{Schemas: t.pst.meta.Schemas}, nil, 0), "--clean", "--if-exists")
+	script, err := runPgDump(ctx, pgDump, t.opts.Primary, args...)
+	if err != nil {
+		return err
+	}
+	var drops []string
+	for _, stmt := range splitScript(script) {
+		if dropStatement.MatchString(stmt) {
+			drops = append(drops, stmt+" CASCADE")
+		}
+	}
+	if err := t.r.exec(ctx, t.replica, "BEGIN", ""); err != nil {
+		return err
+	}
+	for _, stmt := range drops {
+		if err := t.r.exec(ctx, t.replica, stmt, ""); err != nil {
+			rollback(t.replica)
+			return withHint(err, "nothing was dropped; fix the cause on the replica and run teardown --drop again")
+		}
+	}
+	if err := t.r.exec(ctx, t.replica, "COMMIT", ""); err != nil {
+		rollback(t.replica)
+		return err
+	}
+	t.removed(fmt.Sprintf("the imported schema on the replica (%d statements)", len(drops)))
+	return nil
+}
