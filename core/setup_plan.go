@@ -20,74 +20,107 @@ type setupPlan struct {
 
 func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server, res *SetupResult) (*setupPlan, error) {
 	p := &setupPlan{opts: opts, primary: primary, replica: replica, res: res}
-	var err error
-	if res.PgDump, err = checkPgDump(ctx, opts.PgDump, primary); err != nil {
-		return nil, err
-	}
-	if p.pst, err = readPrimaryState(ctx, primary, opts.Migration); err != nil {
-		return nil, err
-	}
-	if p.rst, err = readReplicaState(ctx, replica, opts.Migration); err != nil {
-		return nil, err
-	}
-	all, err := listTables(ctx, primary)
-	if err != nil {
-		return nil, err
-	}
-	p.tables = planTables(all, opts.Selection, opts.sentinel())
-	if !slices.ContainsFunc(p.tables.publish, func(t catalogTable) bool { return t.TableName == opts.sentinel() }) {
-		p.tables.publish = append([]catalogTable{{TableName: opts.sentinel(), Persistence: "p", HasIdentity: true}}, p.tables.publish...)
-	}
-	if len(p.tables.unknownNames) > 0 {
-		return nil, refused("check the names: they are matched exactly, case included; quote a name holding a dot or a comma",
-			"not found on the primary: %s", strings.Join(p.tables.unknownNames, ", "))
-	}
-	if len(p.tables.noIdentity) > 0 && !opts.ReplicaIdentityFull {
-		return nil, refused("add a primary key to each, or exclude them with --exclude-tables, or pass --replica-identity-full to have pghandoff set REPLICA IDENTITY FULL on them (UPDATE and DELETE then log whole old rows)",
-			"%d table(s) have no primary key or replica identity, and publishing them would make every UPDATE and DELETE on them fail on the primary: %s",
-			len(p.tables.noIdentity), tableList(p.tables.noIdentity))
-	}
-	var missing []string
-	if p.extensions, missing, err = missingExtensions(ctx, primary, replica); err != nil {
-		return nil, err
-	}
-	if len(missing) > 0 && !p.rst.sentinel {
-		return nil, refused("install them on the replica (or ask its provider to allow them), then run setup again",
-			"the primary uses extensions the replica does not have: %s", strings.Join(missing, ", "))
-	}
-	if !p.rst.sentinel {
-		if err := p.checkReplicaEmpty(ctx); err != nil {
+	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot} {
+		if err := step(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if err := p.checkNoFailsafe(ctx); err != nil {
-		return nil, err
+	p.report()
+	return p, nil
+}
+
+// read finds what exists of the migration on both servers, and the primary's tables.
+func (p *setupPlan) read(ctx context.Context) error {
+	var err error
+	if p.res.PgDump, err = checkPgDump(ctx, p.opts.PgDump, p.primary); err != nil {
+		return err
 	}
-	if p.pst.slotElsewhere != "" {
-		return nil, refused("choose another --name: slot names are shared by every database of a server",
-			"a replication slot named %s already exists on the primary, for database %s", opts.name(), p.pst.slotElsewhere)
+	if p.pst, err = readPrimaryState(ctx, p.primary, p.opts.Migration); err != nil {
+		return err
 	}
-	if p.pst.slot != nil && p.pst.slot.plugin != "pgoutput" {
-		return nil, refused("choose another --name, or drop that slot if it is unused",
-			"a replication slot named %s exists on the primary with plugin %s", opts.name(), p.pst.slot.plugin)
+	if p.rst, err = readReplicaState(ctx, p.replica, p.opts.Migration); err != nil {
+		return err
 	}
-	if p.pst.slot != nil && p.pst.slot.active && p.rst.subscription == nil {
-		return nil, refused("choose another --name: this slot feeds some other subscriber",
-			"replication slot %s is in use on the primary, but the replica has no subscription of that name", opts.name())
+	all, err := listTables(ctx, p.primary)
+	if err != nil {
+		return err
 	}
+	p.tables = planTables(all, p.opts.Selection, p.opts.sentinel())
+	if !slices.ContainsFunc(p.tables.publish, func(t catalogTable) bool { return t.TableName == p.opts.sentinel() }) {
+		p.tables.publish = append([]catalogTable{{TableName: p.opts.sentinel(), Persistence: "p", HasIdentity: true}}, p.tables.publish...)
+	}
+	return nil
+}
+
+// checkTables refuses names that match nothing, and tables without a replica identity unless
+// the operator opted in.
+func (p *setupPlan) checkTables(context.Context) error {
+	if len(p.tables.unknownNames) > 0 {
+		return refused("check the names: they are matched exactly, case included; quote a name holding a dot or a comma",
+			"not found on the primary: %s", strings.Join(p.tables.unknownNames, ", "))
+	}
+	if len(p.tables.noIdentity) > 0 && !p.opts.ReplicaIdentityFull {
+		return refused("add a primary key to each, or exclude them with --exclude-tables, or pass --replica-identity-full to have pghandoff set REPLICA IDENTITY FULL on them (UPDATE and DELETE then log whole old rows)",
+			"%d table(s) have no primary key or replica identity, and publishing them would make every UPDATE and DELETE on them fail on the primary: %s",
+			len(p.tables.noIdentity), tableList(p.tables.noIdentity))
+	}
+	return nil
+}
+
+func (p *setupPlan) checkExtensions(ctx context.Context) error {
+	var missing []string
+	var err error
+	if p.extensions, missing, err = missingExtensions(ctx, p.primary, p.replica); err != nil {
+		return err
+	}
+	if len(missing) > 0 && !p.rst.sentinel {
+		return refused("install them on the replica (or ask its provider to allow them), then run setup again",
+			"the primary uses extensions the replica does not have: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// checkReplica refuses an import into tables that exist, and a setup after a failsafe cutover.
+func (p *setupPlan) checkReplica(ctx context.Context) error {
+	if !p.rst.sentinel {
+		if err := p.checkReplicaEmpty(ctx); err != nil {
+			return err
+		}
+	}
+	return p.checkNoFailsafe(ctx)
+}
+
+// checkSlot refuses a slot of the migration's name that is not the migration's.
+func (p *setupPlan) checkSlot(context.Context) error {
+	name, slot := p.opts.name(), p.pst.slot
+	switch {
+	case p.pst.slotElsewhere != "":
+		return refused("choose another --name: slot names are shared by every database of a server",
+			"a replication slot named %s already exists on the primary, for database %s", name, p.pst.slotElsewhere)
+	case slot != nil && slot.plugin != "pgoutput":
+		return refused("choose another --name, or drop that slot if it is unused",
+			"a replication slot named %s exists on the primary with plugin %s", name, slot.plugin)
+	case slot != nil && slot.active && p.rst.subscription == nil:
+		return refused("choose another --name: this slot feeds some other subscriber",
+			"replication slot %s is in use on the primary, but the replica has no subscription of that name", name)
+	}
+	return nil
+}
+
+// report fills the result with the tables and what the operator should know about them.
+func (p *setupPlan) report() {
 	for _, t := range p.tables.skipped {
 		if t.Reason != "excluded" {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("skipping %s: %s", t.TableName, t.Reason))
+			p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("skipping %s: %s", t.TableName, t.Reason))
 		}
 	}
 	for _, t := range p.tables.publish {
-		res.Tables = append(res.Tables, t.TableName)
+		p.res.Tables = append(p.res.Tables, t.TableName)
 		if t.HasGenerated {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has generated columns: the replica computes them itself", t.TableName))
+			p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("%s has generated columns: the replica computes them itself", t.TableName))
 		}
 	}
-	res.Skipped = p.tables.skipped
-	return p, nil
+	p.res.Skipped = p.tables.skipped
 }
 
 // checkNoFailsafe refuses to set up again after a cutover with the failsafe: the replica is
