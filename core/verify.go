@@ -60,38 +60,12 @@ func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	parallel := opts.Parallel
-	if parallel <= 0 {
-		parallel = 4
-	}
 	res := &VerifyResult{Name: opts.name(), Tables: make([]TableCheck, 0, len(tables))}
-	work := make(chan TableName)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, parallel)
-	for w := 0; w < min(parallel, len(tables)); w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			errs[w] = verifyWorker(ctx, opts, work, func(c TableCheck) {
-				mu.Lock() // also keeps Progress from being called by two workers at once
-				defer mu.Unlock()
-				res.Tables = append(res.Tables, c)
-				opts.emit(ctx, Event{Operation: "verify", Message: fmt.Sprintf("%s: %d rows, match %t", c.TableName, c.PrimaryRows, c.Match), Warning: !c.Match})
-			})
-		}(w)
-	}
-feed:
-	for _, t := range tables {
-		select {
-		case work <- t:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
+	err = compareTables(ctx, opts, tables, func(c TableCheck) {
+		res.Tables = append(res.Tables, c)
+		opts.emit(ctx, Event{Operation: "verify", Message: fmt.Sprintf("%s: %d rows, match %t", c.TableName, c.PrimaryRows, c.Match), Warning: !c.Match})
+	})
+	if err != nil {
 		return nil, err
 	}
 	sort.Slice(res.Tables, func(i, j int) bool {
@@ -109,6 +83,42 @@ feed:
 		return res, fmt.Errorf("%w: %d of %d tables", ErrMismatch, res.Mismatches, len(res.Tables))
 	}
 	return res, nil
+}
+
+// compareTables checks tables with opts.Parallel workers, each with a connection to either
+// server, and hands every check to done, one at a time (so done, and the Progress it calls,
+// never run twice at once).
+func compareTables(ctx context.Context, opts VerifyOptions, tables []TableName, done func(TableCheck)) error {
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = 4
+	}
+	work := make(chan TableName)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, parallel)
+	for w := 0; w < min(parallel, len(tables)); w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			errs[w] = verifyWorker(ctx, opts, work, func(c TableCheck) {
+				mu.Lock()
+				defer mu.Unlock()
+				done(c)
+			})
+		}(w)
+	}
+feed:
+	for _, t := range tables {
+		select {
+		case work <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return errors.Join(append(errs, ctx.Err())...)
 }
 
 // verifyTables are the published tables, or the selection's when there is no publication.
