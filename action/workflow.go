@@ -139,7 +139,7 @@ func (w *workflow) appendFile(variable, what, text string) {
 	if path == "" {
 		if !w.warned[variable] {
 			w.warned[variable] = true
-			w.warningf("No "+what, "%s is not set, so the %s were not written (is this running outside GitHub Actions?)", variable, what)
+			w.warningf("No "+what, "%s is not set, so nothing was written to the %s (is this running outside GitHub Actions?)", variable, what)
 		}
 		return
 	}
