@@ -1,5 +1,5 @@
 # pghandoff: `make demo` runs a whole migration on throwaway local clusters; `make test` runs
-# every test on real PostgreSQL 15 and 17. Both install the PostgreSQL they need when it is
+# every test on real PostgreSQL 13, 15 and 17. Both install the PostgreSQL they need when it is
 # missing (see scripts/install-postgres.sh).
 
 GO ?= go
