@@ -79,12 +79,14 @@ func (b *Bot) report(ctx context.Context, r *run, out *outcome, err error) {
 	default:
 		summary = out.Summary
 	}
+	// The audit line is written before the result is shown: whoever sees the result can find
+	// it in the audit log at once.
+	b.finishAudit(ctx, r.auditID, result, summary)
 	if r.prog != nil {
 		r.prog.finish(ctx, result == resultOK, out)
 	} else if err := b.msg.respond(ctx, r.req.responseURL, out.Body, out.InChannel && result == resultOK); err != nil {
 		b.log.Error("cannot answer", "command", r.req.cmd.String(), "err", err)
 	}
-	b.finishAudit(ctx, r.auditID, result, summary)
 	b.log.Info("command done", "command", r.req.cmd.String(), "user", r.req.user, "result", result, "summary", summary)
 }
 
