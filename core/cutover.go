@@ -167,10 +167,26 @@ func (c *cutover) run(ctx context.Context) error {
 
 // checkReady refuses to start unless replication is ready. Under dry-run the check writes
 // no sentinel row.
+// readyGrace is how long cutover gives a replica that is catching up to be ready: the lag
+// counts every database's WAL on the primary, and a burst of writes elsewhere can lift it
+// over the threshold for a moment. A broken replication is refused at once.
+const readyGrace = 10 * time.Second
+
 func (c *cutover) checkReady(ctx context.Context) error {
-	st, err := GetStatus(ctx, StatusOptions{Migration: c.opts.Migration, MaxLag: c.opts.MaxLag, NoSentinel: c.opts.DryRun, Observer: c.opts.Observer})
-	if err != nil {
-		return err
+	deadline := time.Now().Add(readyGrace)
+	var st *Status
+	for {
+		var err error
+		st, err = GetStatus(ctx, StatusOptions{Migration: c.opts.Migration, MaxLag: c.opts.MaxLag, NoSentinel: c.opts.DryRun, Observer: c.opts.Observer})
+		if err != nil {
+			return err
+		}
+		if st.Ready || st.State != StateCatchingUp || time.Now().After(deadline) {
+			break
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	c.res.Readiness = st
 	if !st.Ready {

@@ -22,7 +22,7 @@ func (a *app) cutoverCommand() *cobra.Command {
 		Use:   "cutover --proxy DSN --primary DSN --replica DSN",
 		Short: "Switch the proxy from the primary to the replica without losing a write",
 		Long: `Switches the proxy from the old primary to the replica in one short pause:
-  1. refuses unless replication is ready;
+  1. refuses unless replication is ready (a replica catching up gets 10 s to be);
   2. locks every foreign table of the migration on the proxy, which also waits for the
      application's transactions in flight (bounded by --pause-lock-timeout, retried);
   3. writes a sentinel row on the primary and waits until the replica has applied it:
