@@ -262,7 +262,8 @@ func (f *fencer) dropRecordsIfEmpty(ctx context.Context) error {
 	if err := f.r.exec(ctx, f.primary, "DROP TABLE IF EXISTS "+f.table(), ""); err != nil {
 		return err
 	}
-	return dropHelperSchemaIfEmpty(ctx, f.r, f.primary, f.opts.Migration)
+	_, err = dropHelperSchemaIfEmpty(ctx, f.r, f.primary, f.opts.Migration)
+	return err
 }
 
 func nullableLiteral(s *string) string {

@@ -108,16 +108,17 @@ func dropHelperSchema(ctx context.Context, r *runner, s *server, m Migration) (b
 }
 
 // dropHelperSchemaIfEmpty drops the helper schema from s when pghandoff made it and nothing
-// is left in it, so that undoing the last use of it leaves nothing behind.
-func dropHelperSchemaIfEmpty(ctx context.Context, r *runner, s *server, m Migration) error {
+// is left in it, so that undoing the last use of it leaves nothing behind. It reports whether
+// it dropped it (under dry-run: would have).
+func dropHelperSchemaIfEmpty(ctx context.Context, r *runner, s *server, m Migration) (bool, error) {
 	st, err := readHelperSchema(ctx, s, m)
 	if err != nil || !st.exists || !st.ours {
-		return err
+		return false, err
 	}
 	empty, err := s.exists(ctx, `SELECT NOT EXISTS (SELECT 1 FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass
 		AND refobjid = (SELECT oid FROM pg_namespace WHERE nspname = $1) AND deptype = 'n')`, m.helperSchema())
 	if err != nil || !empty {
-		return err
+		return false, err
 	}
-	return r.exec(ctx, s, "DROP SCHEMA IF EXISTS "+ident(m.helperSchema()), "")
+	return true, r.exec(ctx, s, "DROP SCHEMA IF EXISTS "+ident(m.helperSchema()), "")
 }

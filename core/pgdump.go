@@ -57,17 +57,17 @@ func pgDumpVersion(ctx context.Context, path string) (int, string, error) {
 }
 
 // checkPgDump refuses a pg_dump older than the primary: it would refuse the dump itself, and
-// say so only after setup had begun.
-func checkPgDump(ctx context.Context, path string, primary *server) (string, error) {
+// say so only after setup had begun. It returns pg_dump's major version and version line.
+func checkPgDump(ctx context.Context, path string, primary *server) (int, string, error) {
 	major, line, err := pgDumpVersion(ctx, path)
 	if err != nil {
-		return "", err
+		return 0, "", err
 	}
 	if major < primary.major() {
-		return line, withHint(fmt.Errorf("%s is older than the primary (PostgreSQL %s)", line, primary.versionString()),
+		return major, line, withHint(fmt.Errorf("%s is older than the primary (PostgreSQL %s)", line, primary.versionString()),
 			"install pg_dump %d or newer (Debian: apt-get install postgresql-client-%d) and point --pg-dump at it", primary.major(), primary.major())
 	}
-	return line, nil
+	return major, line, nil
 }
 
 // runPgDump runs pg_dump against dsn with args and returns what it wrote. The password goes

@@ -204,7 +204,7 @@ func checkSlotWALLimit(ctx context.Context, p *preflight) error {
 }
 
 func checkPgDumpStep(ctx context.Context, p *preflight) error {
-	line, err := checkPgDump(ctx, p.opts.PgDump, p.primary)
+	_, line, err := checkPgDump(ctx, p.opts.PgDump, p.primary)
 	p.res.PgDumpVersion = line
 	if err != nil {
 		p.add("pg_dump", CheckFail, err.Error(), Hint(err))

@@ -40,30 +40,18 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 		opts.PgDump = FindPgDump()
 	}
 	res := &SetupResult{Name: opts.name(), DryRun: opts.DryRun}
-	primary, err := openServer(ctx, rolePrimary, opts.Primary, "setup")
+	session, err := openSession(ctx, opts.Migration, "setup", opts.DryRun, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.close()
-	replica, err := openServer(ctx, roleReplica, opts.Replica, "setup")
-	if err != nil {
+	defer session.close()
+	if err := checkPrimaryVersion(session.primary); err != nil {
 		return nil, err
 	}
-	defer replica.close()
-	if err := checkPrimaryVersion(primary); err != nil {
+	if err := checkWalLevel(ctx, session.primary); err != nil {
 		return nil, err
 	}
-	if err := checkWalLevel(ctx, primary); err != nil {
-		return nil, err
-	}
-	if !opts.DryRun {
-		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "setup")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
-	s, err := planSetup(ctx, opts, primary, replica, res)
+	s, err := planSetup(ctx, opts, session.primary, session.replica, res)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ type setupPlan struct {
 	rst              replicaState
 	tables           tablePlan
 	extensions       []string
+	dumpMajor        int // pg_dump's major version: it decides which options it takes
 	res              *SetupResult
 }
 
@@ -32,7 +33,7 @@ func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server,
 // read finds what exists of the migration on both servers, and the primary's tables.
 func (p *setupPlan) read(ctx context.Context) error {
 	var err error
-	if p.res.PgDump, err = checkPgDump(ctx, p.opts.PgDump, p.primary); err != nil {
+	if p.dumpMajor, p.res.PgDump, err = checkPgDump(ctx, p.opts.PgDump, p.primary); err != nil {
 		return err
 	}
 	if p.pst, err = readPrimaryState(ctx, p.primary, p.opts.Migration); err != nil {

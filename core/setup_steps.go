@@ -83,11 +83,7 @@ func (p *setupPlan) importSchema(ctx context.Context, r *runner) error {
 	if p.rst.sentinel {
 		return p.importNewTables(ctx, r)
 	}
-	dumpMajor, _, err := pgDumpVersion(ctx, p.opts.PgDump)
-	if err != nil {
-		return err
-	}
-	args := schemaDumpArgs(p.opts.Migration, p.opts.Selection, p.extensions, dumpMajor)
+	args := schemaDumpArgs(p.opts.Migration, p.opts.Selection, p.extensions, p.dumpMajor)
 	if err := importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, args, sentinelDDL(p.opts.Migration)); err != nil {
 		return err
 	}

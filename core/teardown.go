@@ -36,24 +36,12 @@ func Teardown(ctx context.Context, opts TeardownOptions) (*TeardownResult, error
 		return nil, refused("add --yes to confirm, or --dry-run to see what it would drop",
 			"--drop deletes every replicated table and its data on the replica")
 	}
-	primary, err := openServer(ctx, rolePrimary, opts.Primary, "teardown")
+	session, err := openSession(ctx, opts.Migration, "teardown", opts.DryRun, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err
 	}
-	defer primary.close()
-	replica, err := openServer(ctx, roleReplica, opts.Replica, "teardown")
-	if err != nil {
-		return nil, err
-	}
-	defer replica.close()
-	if !opts.DryRun {
-		lock, err := acquireLock(ctx, rolePrimary, opts.Primary, opts.name(), "teardown")
-		if err != nil {
-			return nil, err
-		}
-		defer lock.release()
-	}
-	t := &teardown{opts: opts, primary: primary, replica: replica,
+	defer session.close()
+	t := &teardown{opts: opts, primary: session.primary, replica: session.replica,
 		res: &TeardownResult{Name: opts.name(), DryRun: opts.DryRun, Removed: []string{}},
 		r:   &runner{op: "teardown", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
 	err = t.run(ctx)

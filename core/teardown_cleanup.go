@@ -56,14 +56,11 @@ func (t *teardown) dropHelperSchemas(ctx context.Context) error {
 		if !before.exists || !before.ours {
 			continue
 		}
-		if err := dropHelperSchemaIfEmpty(ctx, t.r, s, t.opts.Migration); err != nil {
-			return err
-		}
-		after, err := readHelperSchema(ctx, s, t.opts.Migration)
+		dropped, err := dropHelperSchemaIfEmpty(ctx, t.r, s, t.opts.Migration)
 		if err != nil {
 			return err
 		}
-		if after.exists && !t.opts.DryRun {
+		if !dropped {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the proxy's sequence views, the failsafe's record or fence records; "+
 				"pghandoff proxy remove --primary ... --replica ... removes the first two, fence --undo the last", ident(t.opts.helperSchema()), s.role))
 		} else {
@@ -85,7 +82,7 @@ func (t *teardown) dropSchema(ctx context.Context) error {
 	if pgDump == "" {
 		pgDump = FindPgDump()
 	}
-	if _, err := checkPgDump(ctx, pgDump, t.primary); err != nil {
+	if _, _, err := checkPgDump(ctx, pgDump, t.primary); err != nil {
 		return err
 	}
 	args := append(schemaDumpArgs(t.opts.Migration, Selection{Schemas: t.pst.meta.Schemas}, nil, 0), "--clean", "--if-exists")
