@@ -53,13 +53,9 @@ func refused(hint, format string, args ...any) error {
 // SQLSTATE codes pghandoff branches on.
 const (
 	codeLockNotAvailable   = "55P03"
-	codeObjectInUse        = "55006"
-	codeUndefinedObject    = "42704"
-	codeDuplicateObject    = "42710"
 	codeInvalidPassword    = "28P01"
 	codeInvalidAuth        = "28000"
 	codeInvalidCatalogName = "3D000"
-	codeQueryCanceled      = "57014"
 	codeInsufficientPriv   = "42501"
 )
 

@@ -29,7 +29,6 @@ type Observer struct {
 const (
 	logKeyOperation = "operation"
 	logKeyServer    = "server"
-	logKeyMigration = "migration"
 )
 
 var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
