@@ -174,10 +174,13 @@ const readyGrace = 10 * time.Second
 
 func (c *cutover) checkReady(ctx context.Context) error {
 	deadline := time.Now().Add(readyGrace)
+	// The cutover's own connections serve the checks: no new ones every 250 ms.
+	checker := &statusChecker{opts: StatusOptions{Migration: c.opts.Migration, MaxLag: c.opts.MaxLag, NoSentinel: c.opts.DryRun,
+		Observer: c.opts.Observer}, primary: c.primary, replica: c.replica}
 	var st *Status
 	for {
 		var err error
-		st, err = GetStatus(ctx, StatusOptions{Migration: c.opts.Migration, MaxLag: c.opts.MaxLag, NoSentinel: c.opts.DryRun, Observer: c.opts.Observer})
+		st, err = checker.check(ctx)
 		if err != nil {
 			return err
 		}
