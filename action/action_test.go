@@ -256,7 +256,7 @@ func (e *env) holdLock(app string) {
 	if _, err := conn.Exec(ctx, `SELECT set_config('application_name', $1, false)`, app); err != nil {
 		e.t.Fatal(err)
 	}
-	// The key core/lock.go uses: class "pgho", FNV-1a of the migration name.
+	// The key core/operation_lock.go uses: class "pgho", FNV-1a of the migration name.
 	h := fnv.New32a()
 	h.Write([]byte(e.name))
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, int32(0x7067686f), int32(h.Sum32())); err != nil {

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -81,7 +80,7 @@ func planTables(all []catalogTable, sel Selection, sentinel TableName) tablePlan
 		case t.TableName == sentinel:
 			p.publish = append(p.publish, t)
 		case !inSchemas(t.Schema) || t.Schema == (Migration{Name: sentinel.Name}).helperSchema():
-			continue // pghandoff's own schema (helpers.go)
+			continue // pghandoff's own schema (helper_schema.go)
 		case excluded[t.TableName]:
 			p.skipped = append(p.skipped, SkippedTable{t.TableName, "excluded"})
 		case t.Persistence == "u":
@@ -109,14 +108,6 @@ func planTables(all []catalogTable, sel Selection, sentinel TableName) tablePlan
 		}
 	}
 	return p
-}
-
-func tableList(tables []TableName) string {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = t.String()
-	}
-	return strings.Join(names, ", ")
 }
 
 // tablesMatching returns those of tables for which cond holds, in one round trip: cond is a

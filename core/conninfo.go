@@ -4,8 +4,9 @@ import (
 	"errors"
 	"net/url"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // connSettings returns the keywords written in a connection string, as libpq reads them, so

@@ -159,15 +159,3 @@ func conninfoQuote(v string) string {
 	v = strings.ReplaceAll(v, `'`, `\'`)
 	return "'" + v + "'"
 }
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	out := in[:0]
-	for _, s := range in {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}

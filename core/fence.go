@@ -265,10 +265,3 @@ func (f *fencer) dropRecordsIfEmpty(ctx context.Context) error {
 	_, err = dropHelperSchemaIfEmpty(ctx, f.r, f.primary, f.opts.Migration)
 	return err
 }
-
-func nullableLiteral(s *string) string {
-	if s == nil {
-		return "NULL"
-	}
-	return literal(*s)
-}

@@ -86,3 +86,10 @@ func unquoteName(s string) string {
 	}
 	return s
 }
+
+func nullableLiteral(s *string) string {
+	if s == nil {
+		return "NULL"
+	}
+	return literal(*s)
+}

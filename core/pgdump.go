@@ -92,3 +92,44 @@ func runPgDump(ctx context.Context, path string, dsn DSN, args ...string) (strin
 	}
 	return stdout.String(), nil
 }
+
+// dumpPattern quotes a name as a pg_dump pattern that matches exactly that name.
+func dumpPattern(names ...string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+	}
+	return strings.Join(quoted, ".")
+}
+
+// schemaDumpArgs are pg_dump's arguments for the schema of the migration: no owners or
+// grants (the roles differ on the new server), no publications or subscriptions, no
+// tablespaces or security labels (the new server has neither), and not the sentinel table,
+// which the import creates itself.
+func schemaDumpArgs(m Migration, sel Selection, extensions []string, dumpMajor int) []string {
+	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
+		"--no-subscriptions", "--no-tablespaces", "--no-security-labels",
+		"--exclude-table=" + dumpPattern(m.sentinel().Schema, m.sentinel().Name),
+		"--exclude-schema=" + dumpPattern(m.helperSchema())} // pghandoff's own (helper_schema.go)
+	for _, s := range sel.Schemas {
+		args = append(args, "--schema="+dumpPattern(s))
+	}
+	// With --schema, pg_dump leaves extensions out unless they are named.
+	if len(sel.Schemas) > 0 && dumpMajor >= 14 {
+		for _, e := range extensions {
+			args = append(args, "--extension="+dumpPattern(e))
+		}
+	}
+	return args
+}
+
+// tableDumpArgs dump the definitions of single tables, for tables created on the primary
+// after the schema was imported.
+func tableDumpArgs(tables []TableName) []string {
+	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
+		"--no-subscriptions", "--no-tablespaces", "--no-security-labels"}
+	for _, t := range tables {
+		args = append(args, "--table="+dumpPattern(t.Schema, t.Name))
+	}
+	return args
+}

@@ -87,11 +87,3 @@ func (p *preflight) passOrFail(name string, bad []string, status, okDetail, badD
 	}
 	p.add(name, status, fmt.Sprintf("%s: %s", badDetail, strings.Join(firstN(bad, 20), ", ")), remedy)
 }
-
-func names(tables []TableName) []string {
-	out := make([]string, len(tables))
-	for i, t := range tables {
-		out[i] = t.String()
-	}
-	return out
-}

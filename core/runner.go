@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -90,32 +89,4 @@ func (r *runner) note(ctx context.Context, role, format string, args ...any) {
 
 func (r *runner) warn(ctx context.Context, role, format string, args ...any) {
 	r.obs.emit(ctx, Event{Operation: r.op, Server: role, Warning: true, Message: fmt.Sprintf(format, args...)})
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " ..."
-	}
-	return s
-}
-
-func abbreviate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n] + " ..."
-	}
-	return s
 }

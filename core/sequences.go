@@ -114,27 +114,3 @@ func fastForward(ctx context.Context, opts SequencesOptions, r *runner, primary,
 	}
 	return r.batch(ctx, replica, stmts)
 }
-
-// primarySequences are the primary's sequences that the replica has too, and those it lacks.
-type primarySequences struct {
-	seqs    []seqInfo
-	missing []TableName
-}
-
-// matchedSequences lists both servers' sequences, matched by name, and checks that
-// pghandoff may read and set them.
-func matchedSequences(ctx context.Context, primary, replica *server) (primarySequences, []seqInfo, error) {
-	pseqs, err := listSequences(ctx, primary)
-	if err != nil {
-		return primarySequences{}, nil, err
-	}
-	rseqs, err := listSequences(ctx, replica)
-	if err != nil {
-		return primarySequences{}, nil, err
-	}
-	onPrimary, onReplica, missing := pairSequences(pseqs, rseqs)
-	if err := checkSequenceAccess(onPrimary, onReplica); err != nil {
-		return primarySequences{}, nil, err
-	}
-	return primarySequences{seqs: onPrimary, missing: missing}, onReplica, nil
-}

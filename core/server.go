@@ -117,3 +117,14 @@ func (s *server) exists(ctx context.Context, sql string, args ...any) (bool, err
 }
 
 var errNoRows = pgx.ErrNoRows
+
+// forEachRow calls fn for every row, then closes the rows.
+func forEachRow(rows pgx.Rows, fn func(pgx.CollectableRow) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -152,10 +152,3 @@ func (p *setupPlan) checkReplicaEmpty(ctx context.Context) error {
 	}
 	return nil
 }
-
-func firstN[T any](s []T, n int) []T {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}

@@ -61,14 +61,3 @@ func Wait(ctx context.Context, opts WaitOptions) (*Status, error) {
 func timedOut(timeout time.Duration, st *Status) error {
 	return fmt.Errorf("%w after %s: %s", ErrNotReady, timeout, joinReasons(st.Reasons))
 }
-
-func joinReasons(reasons []string) string {
-	if len(reasons) == 0 {
-		return "no reason given"
-	}
-	out := reasons[0]
-	for _, r := range reasons[1:] {
-		out += "; " + r
-	}
-	return out
-}

@@ -122,3 +122,12 @@ func dropHelperSchemaIfEmpty(ctx context.Context, r *runner, s *server, m Migrat
 	}
 	return true, r.exec(ctx, s, "DROP SCHEMA IF EXISTS "+ident(m.helperSchema()), "")
 }
+
+// helperSchemaSteps create the helper schema, marked. Callers have checked that a schema of
+// that name, if there is one, is pghandoff's.
+func helperSchemaSteps(m Migration) []step {
+	return []step{
+		{sql: "CREATE SCHEMA IF NOT EXISTS " + ident(m.helperSchema())},
+		{sql: fmt.Sprintf("COMMENT ON SCHEMA %s IS %s", ident(m.helperSchema()), literal(m.marker()))},
+	}
+}

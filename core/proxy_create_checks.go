@@ -107,27 +107,3 @@ func (p *proxyPlan) checkHelperSchemas(ctx context.Context) error {
 	}
 	return nil
 }
-
-func filterOptions(opts map[string]string, keep func(string) bool) map[string]string {
-	out := map[string]string{}
-	for k, v := range opts {
-		if keep(k) {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func joinList(items []string, n int) string {
-	out := ""
-	for i, s := range firstN(items, n) {
-		if i > 0 {
-			out += "; "
-		}
-		out += s
-	}
-	if len(items) > n {
-		out += fmt.Sprintf("; and %d more", len(items)-n)
-	}
-	return out
-}

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 )
 
 // sentinelDDL creates the sentinel table with the shape the seed scripts give it, so that a
@@ -15,48 +14,7 @@ func sentinelDDL(m Migration) string {
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (ts bigint PRIMARY KEY, status varchar(255))", m.sentinel())
 }
 
-// dumpPattern quotes a name as a pg_dump pattern that matches exactly that name.
-func dumpPattern(names ...string) string {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
-	}
-	return strings.Join(quoted, ".")
-}
-
-// schemaDumpArgs are pg_dump's arguments for the schema of the migration: no owners or
-// grants (the roles differ on the new server), no publications or subscriptions, no
-// tablespaces or security labels (the new server has neither), and not the sentinel table,
-// which the import creates itself.
-func schemaDumpArgs(m Migration, sel Selection, extensions []string, dumpMajor int) []string {
-	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
-		"--no-subscriptions", "--no-tablespaces", "--no-security-labels",
-		"--exclude-table=" + dumpPattern(m.sentinel().Schema, m.sentinel().Name),
-		"--exclude-schema=" + dumpPattern(m.helperSchema())} // pghandoff's own (helpers.go)
-	for _, s := range sel.Schemas {
-		args = append(args, "--schema="+dumpPattern(s))
-	}
-	// With --schema, pg_dump leaves extensions out unless they are named.
-	if len(sel.Schemas) > 0 && dumpMajor >= 14 {
-		for _, e := range extensions {
-			args = append(args, "--extension="+dumpPattern(e))
-		}
-	}
-	return args
-}
-
 var setStatement = regexp.MustCompile(`(?is)^SET\s+(?:SESSION\s+|LOCAL\s+)?([a-z_][a-z0-9_.]*)\s*(?:=|TO\s)`)
-
-// tableDumpArgs dump the definitions of single tables, for tables created on the primary
-// after the schema was imported.
-func tableDumpArgs(tables []TableName) []string {
-	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
-		"--no-subscriptions", "--no-tablespaces", "--no-security-labels"}
-	for _, t := range tables {
-		args = append(args, "--table="+dumpPattern(t.Schema, t.Name))
-	}
-	return args
-}
 
 // importSchema loads what pg_dump writes with dumpArgs into the replica in one transaction,
 // then runs finally in it: an interrupted import leaves nothing, and a finished one is
@@ -100,11 +58,4 @@ func importSchema(ctx context.Context, r *runner, m Migration, replica *server, 
 		return err
 	}
 	return nil
-}
-
-// rollback ends a failed transaction; the caller's context may already be over.
-func rollback(s *server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, _ = s.conn.Exec(ctx, "ROLLBACK")
 }

@@ -131,14 +131,3 @@ func privileged(ctx context.Context, proxy *server, role string, tables []TableN
 	}
 	return out, nil
 }
-
-// forEachRow calls fn for every row, then closes the rows.
-func forEachRow(rows pgx.Rows, fn func(pgx.CollectableRow) error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}

@@ -10,9 +10,6 @@ import (
 // no migration: several may share the extension, and the last removal drops it.
 const fdwExtensionMarker = "pghandoff: installed by pghandoff proxy create"
 
-// step is one statement of a plan, with its display form when it carries a secret.
-type step struct{ sql, shown string }
-
 // apply makes the helper views on the primary (their own transaction: harmless if the proxy's
 // part then fails, and replaced on the next run), then everything on the proxy in one
 // transaction.
@@ -35,21 +32,6 @@ func (p *proxyPlan) apply(ctx context.Context, r *runner) error {
 	return nil
 }
 
-// runTransaction runs steps on s in one transaction; nothing when there are none.
-func runTransaction(ctx context.Context, r *runner, s *server, steps []step) error {
-	if len(steps) == 0 {
-		return nil
-	}
-	all := append(append([]step{{sql: "BEGIN"}}, steps...), step{sql: "COMMIT"})
-	for _, st := range all {
-		if err := r.exec(ctx, s, st.sql, st.shown); err != nil {
-			rollback(s)
-			return err
-		}
-	}
-	return nil
-}
-
 func (p *proxyPlan) primarySteps() []step {
 	var steps []step
 	for _, s := range p.seqs {
@@ -61,15 +43,6 @@ func (p *proxyPlan) primarySteps() []step {
 		steps = append(helperSchemaSteps(p.opts.Migration), steps...)
 	}
 	return steps
-}
-
-// helperSchemaSteps create the helper schema, marked. Callers have checked that a schema of
-// that name, if there is one, is pghandoff's.
-func helperSchemaSteps(m Migration) []step {
-	return []step{
-		{sql: "CREATE SCHEMA IF NOT EXISTS " + ident(m.helperSchema())},
-		{sql: fmt.Sprintf("COMMENT ON SCHEMA %s IS %s", ident(m.helperSchema()), literal(m.marker()))},
-	}
 }
 
 func (p *proxyPlan) proxySteps(ctx context.Context) ([]step, error) {

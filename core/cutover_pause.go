@@ -268,5 +268,3 @@ func redactErr(err error, dsn DSN) string {
 	}
 	return msg
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

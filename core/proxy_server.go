@@ -186,3 +186,13 @@ func mappingRole(role string) string {
 	}
 	return ident(role)
 }
+
+func filterOptions(opts map[string]string, keep func(string) bool) map[string]string {
+	out := map[string]string{}
+	for k, v := range opts {
+		if keep(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
