@@ -23,28 +23,33 @@ func (c *command) uses(input string) bool {
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
 
+// execution are the inputs of every command that changes a server.
+var execution = []string{inDryRun, inLockTimeout, inStatementTimeout}
+
+func with(lists ...[]string) []string { return slices.Concat(lists...) }
+
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
 		inputs: selection, run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: append([]string{inDryRun}, selection...), run: runSetup},
+		inputs: with(execution, selection), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},
-		inputs: []string{inMaxLag, inTimeout}, run: runWait},
+		inputs: []string{inMaxLag, inTimeout, inInterval}, run: runWait},
 	"teardown": {name: "teardown", needs: []string{inPrimary, inReplica},
-		inputs: []string{inDrop, inYes, inDryRun}, run: runTeardown},
+		inputs: with(execution, []string{inDrop, inYes}), run: runTeardown},
 	"proxy-create": {name: "proxy-create", needs: []string{inProxy, inPrimary},
-		inputs: []string{inMapRole, inDryRun}, run: runProxyCreate},
+		inputs: with(execution, []string{inMapRole}), run: runProxyCreate},
 	"cutover": {name: "cutover", needs: []string{inProxy, inPrimary, inReplica},
-		inputs: []string{inMaxLag, inMaxPause, inMargin, inFailsafe, inDryRun}, run: runCutover},
+		inputs: with(execution, []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin, inFailsafe}), run: runCutover},
 	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
-		inputs: []string{inSkip, inWindow, inDryRun}, run: runSequences},
+		inputs: with(execution, []string{inSkip, inWindow}), run: runSequences},
 	"fence": {name: "fence", needs: []string{inPrimary, inRole},
-		inputs: []string{inUndo, inDryRun}, run: runFence},
+		inputs: with(execution, []string{inUndo}), run: runFence},
 	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy},
-		inputs: []string{inPrimary, inReplica, inDryRun}, run: runProxyRemove},
+		inputs: with(execution, []string{inPrimary, inReplica}), run: runProxyRemove},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
 		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
 }

@@ -13,11 +13,13 @@ import (
 // application's writes. A rollback (the replica did not catch up within max-pause) fails
 // the step: traffic stayed on the old primary, and the outputs say so.
 func runCutover(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: j.p.m, MaxPause: j.p.maxPause,
-		Margin: j.p.margin, Failsafe: j.p.failsafe, MaxLag: j.p.maxLag, DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(cutoverOutcome)(core.Cutover(ctx, core.CutoverOptions{Migration: j.p.m, MaxPause: j.p.maxPause,
+		LockTimeout: j.p.pauseLockTimeout, Margin: j.p.margin, Failsafe: j.p.failsafe, MaxLag: j.p.maxLag,
+		Execution: j.execution()}))
+}
+
+// cutoverOutcome renders what Cutover did.
+func cutoverOutcome(res *core.CutoverResult, err error) *outcome {
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
@@ -60,7 +62,7 @@ func runCutover(ctx context.Context, j *job) (*outcome, error) {
 	}
 	out.section("Sequences", sequenceTable(res.Sequences, false))
 	out.section("Statements", statements(res.Statements, res.DryRun))
-	return out, err
+	return out
 }
 
 func failsafeTable(f *core.FailsafeInfo) string {

@@ -11,11 +11,12 @@ import (
 // runFence makes the application's roles read-only on the old primary (or, with undo, gives
 // their writes back), for the switch without a proxy.
 func runFence(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Fence(ctx, core.FenceOptions{Migration: j.p.m, Roles: j.p.roles, Undo: j.p.undo,
-		DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(fenceOutcome)(core.Fence(ctx, core.FenceOptions{Migration: j.p.m, Roles: j.p.roles, Undo: j.p.undo,
+		Execution: j.execution()}))
+}
+
+// fenceOutcome renders what Fence did.
+func fenceOutcome(res *core.FenceResult, _ error) *outcome {
 	changed := 0
 	rows := make([][]string, 0, len(res.Roles))
 	for _, r := range res.Roles {
@@ -42,5 +43,5 @@ func runFence(ctx context.Context, j *job) (*outcome, error) {
 	out.fact("Method", text(res.Method))
 	out.section("Roles", table([]string{"Role", "Changed", "default_transaction_read_only before", "Sessions ended"}, rows))
 	out.section("Statements", statements(res.Statements, res.DryRun))
-	return out, err
+	return out
 }

@@ -34,29 +34,31 @@ const (
 	inRole                = "role"
 	inUndo                = "undo"
 	inMapRole             = "map-role"
+	inPauseLockTimeout    = "pause-lock-timeout"
+	inLockTimeout         = "lock-timeout"
+	inStatementTimeout    = "statement-timeout"
+	inInterval            = "interval"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
-	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole}
+	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
+	inStatementTimeout, inInterval}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy}
 
-// Defaults for inputs left empty.
-const (
-	defaultTimeout = time.Hour
-	defaultSkip    = 3600 // seconds of sequence growth, as ff-seq.sh
-)
-
-// params are the inputs, parsed and checked.
+// params are the inputs, parsed and checked. A value left at zero means core's default
+// (core/defaults.go), which action.yml shows as the input's default.
 type params struct {
 	command             string
 	m                   core.Migration
 	maxLag              int64
-	timeout             time.Duration
+	timeout, interval   time.Duration
 	maxPause, window    time.Duration
+	pauseLockTimeout    time.Duration
+	timeouts            core.Timeouts
 	margin, skip        int64
 	schemas             []string
 	excludeTables       []core.TableName
@@ -78,34 +80,24 @@ func badInput(input, format string, args ...any) error {
 	return &inputError{input: input, msg: fmt.Sprintf(format, args...)}
 }
 
-// readDSNs reads and masks every connection string, whatever the command, before anything
-// else is printed: a malformed one is still masked whole, and so is what looks like its
+// readConnections reads and masks every connection string, whatever the command, before
+// anything else is printed: a malformed one is masked whole, and so is what looks like its
 // password.
-func readDSNs(w *workflow) (map[string]core.DSN, []error) {
-	dsns := map[string]core.DSN{}
-	var errs []error
+func readConnections(w *workflow) map[core.Option]string {
+	conns := map[core.Option]string{}
 	for _, name := range dsnInputs {
-		raw := w.input(name)
-		if raw == "" {
-			continue
+		if raw := w.input(name); raw != "" {
+			w.mask(core.ConnectionSecrets(raw)...)
+			conns[core.Option(name)] = raw
 		}
-		w.mask(raw)
-		w.mask(guessPasswords(raw)...)
-		d, err := core.ParseDSN(raw)
-		if err != nil {
-			errs = append(errs, badInput(name, "%v", err))
-			continue
-		}
-		w.mask(d.Secrets()...)
-		dsns[name] = d
 	}
-	return dsns, errs
+	return conns
 }
 
 // parseInputs checks every input the command uses and builds its parameters; it returns
 // every problem at once, so a workflow author fixes them in one go.
-func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, []error) {
-	p := &params{command: cmd.name, maxLag: core.DefaultMaxLag, timeout: defaultTimeout, skip: defaultSkip, margin: core.DefaultMargin}
+func parseInputs(w *workflow, cmd *command, conns map[core.Option]string) (*params, []error) {
+	p := &params{command: cmd.name}
 	var errs []error
 	fail := func(err error) {
 		if err != nil {
@@ -121,10 +113,11 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 			fail(badInput(name, "%s needs input %s", cmd.name, name))
 		}
 	}
-	p.m = core.Migration{Name: w.input(inName), Primary: dsns[inPrimary], Replica: dsns[inReplica], Proxy: dsns[inProxy]}
-	if err := core.ValidateName(p.m.Name); err != nil {
-		fail(badInput(inName, "%v", err))
+	m, err := core.NewMigration(w.input(inName), conns)
+	for _, invalid := range core.InvalidOptions(err) {
+		fail(badInput(string(invalid.Option), "%s", invalid.Reason))
 	}
+	p.m = m
 	for _, name := range allInputs {
 		v := w.input(name)
 		if v == "" || name == inCommand || name == inName || slices.Contains(dsnInputs, name) {
@@ -133,7 +126,7 @@ func parseInputs(w *workflow, cmd *command, dsns map[string]core.DSN) (*params, 
 		fail(p.set(name, v))
 	}
 	for _, name := range allInputs {
-		if w.input(name) != "" && !cmd.uses(name) {
+		if !isDefault(name, w.input(name)) && !cmd.uses(name) {
 			w.warningf("Unused input "+name, "input %s is not used by the %s command and was ignored", name, cmd.name)
 		}
 	}
@@ -150,17 +143,23 @@ func (p *params) set(name, v string) error {
 	case inMaxLag:
 		p.maxLag, err = core.ParseBytes(v)
 	case inTimeout:
-		p.timeout, err = parseDuration(v, true)
+		p.timeout, err = parseDuration(v)
+	case inInterval:
+		p.interval, err = parseDuration(v)
 	case inMaxPause:
-		p.maxPause, err = parseDuration(v, false)
+		p.maxPause, err = parseDuration(v)
+	case inPauseLockTimeout:
+		p.pauseLockTimeout, err = parseDuration(v)
+	case inLockTimeout:
+		p.timeouts.Lock, err = parseDuration(v)
+	case inStatementTimeout:
+		p.timeouts.Statement, err = parseDuration(v)
 	case inWindow:
-		p.window, err = parseDuration(v, false)
+		p.window, err = parseDuration(v)
 	case inMargin:
 		p.margin, err = parseCount(v)
 	case inSkip:
-		if p.skip, err = parseCount(v); err == nil && p.skip == 0 {
-			err = fmt.Errorf("%q: skip ahead by at least one second of growth", v)
-		}
+		p.skip, err = parseCount(v)
 	case inSchemas:
 		p.schemas, err = core.ParseSchemaNames(v)
 	case inExcludeTables:
@@ -201,14 +200,14 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("%q is not a boolean: use true or false", v)
 }
 
-// parseDuration reads a Go duration ("90s", "5m", "1h30m"). zeroOK allows "0" (no limit).
-func parseDuration(v string, zeroOK bool) (time.Duration, error) {
+// parseDuration reads a Go duration ("90s", "5m", "1h30m"); 0 means the input's default.
+func parseDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("%q is not a duration: use a number with a unit, e.g. 500ms, 30s, 10m or 1h30m", v)
-	case d < 0 || (d == 0 && !zeroOK):
-		return 0, fmt.Errorf("%q must be more than zero", v)
+	case d < 0:
+		return 0, fmt.Errorf("%q must not be negative (0 means the default)", v)
 	}
 	return d, nil
 }

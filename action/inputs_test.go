@@ -98,11 +98,11 @@ func TestBadInputs(t *testing.T) {
 		{"primary missing", with(map[string]string{"command": "status", "primary": ""}), "primary"},
 		{"proxy missing for proxy-remove", with(map[string]string{"command": "proxy-remove", "proxy": ""}), "proxy"},
 		{"malformed max-pause", with(map[string]string{"command": "cutover", "max-pause": "5"}), "max-pause"},
-		{"zero max-pause", with(map[string]string{"command": "cutover", "max-pause": "0s"}), "max-pause"},
+		{"negative max-pause", with(map[string]string{"command": "cutover", "max-pause": "-1s"}), "max-pause"},
 		{"negative margin", with(map[string]string{"command": "cutover", "margin": "-1"}), "margin"},
 		{"malformed failsafe", with(map[string]string{"command": "cutover", "failsafe": "on"}), "failsafe"},
 		{"malformed skip", with(map[string]string{"command": "sequences", "skip": "ten"}), "skip"},
-		{"zero skip", with(map[string]string{"command": "sequences", "skip": "0"}), "skip"},
+		{"negative skip", with(map[string]string{"command": "sequences", "skip": "-5"}), "skip"},
 		{"malformed window", with(map[string]string{"command": "sequences", "window": "10"}), "window"},
 		{"fence without role", with(map[string]string{"command": "fence"}), "role"},
 		{"malformed undo", with(map[string]string{"command": "fence", "role": "app", "undo": "no"}), "undo"},
@@ -183,9 +183,10 @@ func TestUnreachableServer(t *testing.T) {
 	r.assertMasked(secretsOf(inputs)...)
 }
 
-// An input the command does not use is a warning, not silently ignored.
+// An input the command does not use is a warning, not silently ignored; one that holds its
+// default is what the runner passes for every input left out, and says nothing.
 func TestUnusedInputWarns(t *testing.T) {
-	r := newRunner(t, map[string]string{"command": "status", "max-pause": "5s"})
+	r := newRunner(t, map[string]string{"command": "status", "max-pause": "2s", "margin": "1000"})
 	r.run(time.Minute)
 	found := false
 	for _, a := range r.annotations("warning") {
@@ -193,5 +194,10 @@ func TestUnusedInputWarns(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no warning for max-pause: %+v", r.annotations("warning"))
+	}
+	for _, a := range r.annotations("warning") {
+		if a.title == "Unused input margin" {
+			t.Errorf("a warning for margin, which holds its default: %+v", a)
+		}
 	}
 }

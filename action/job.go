@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/pghandoff/pghandoff/core"
@@ -18,6 +16,11 @@ type job struct {
 	p      *params
 	w      *workflow
 	logger *slog.Logger
+}
+
+// execution is how core runs a command that changes a server.
+func (j *job) execution() core.Execution {
+	return core.Execution{DryRun: j.p.dryRun, Timeouts: j.p.timeouts, Observer: j.observer()}
 }
 
 // observer sends core's progress to the log, one line per event.
@@ -118,23 +121,10 @@ func errorTitle(cmd *command, err error) string {
 // errorText is the error and, on the next line, what to do about it.
 func errorText(err error) string {
 	msg := err.Error()
-	if hint := core.Hint(err); hint != "" {
-		msg += "\nTry: " + hint
+	if h := hint(err); h != "" {
+		msg += "\nTry: " + h
 	}
-	return inputWords(msg)
-}
-
-var cliFlag = regexp.MustCompile(`--([a-z][a-z-]*)`)
-
-// inputWords rewrites the CLI's flags in core's remedies ("add --yes") as the Action's
-// inputs ("add input yes"), which is what a workflow author sets.
-func inputWords(s string) string {
-	return cliFlag.ReplaceAllStringFunc(s, func(flag string) string {
-		if name := flag[2:]; slices.Contains(allInputs, name) {
-			return "input " + name
-		}
-		return flag
-	})
+	return msg
 }
 
 // reportJSON is the core result as one line of JSON; "null" when there is none.

@@ -66,9 +66,9 @@ func (j *job) summary(cmd *command, out *outcome, err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s pghandoff %s: %s\n\n", out.icon, cmd.name, text(out.headline))
 	if err != nil {
-		fmt.Fprintf(&b, "> **Error:** %s\n", text(inputWords(err.Error())))
-		if hint := core.Hint(err); hint != "" {
-			fmt.Fprintf(&b, ">\n> **Try:** %s\n", text(inputWords(hint)))
+		fmt.Fprintf(&b, "> **Error:** %s\n", text(err.Error()))
+		if h := hint(err); h != "" {
+			fmt.Fprintf(&b, ">\n> **Try:** %s\n", text(h))
 		}
 		b.WriteString("\n")
 	}
@@ -128,4 +128,16 @@ func tableNames(names []core.TableName) string {
 		parts = append(parts, code(n.String()))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// rendered renders the result of a core call when there is one:
+// rendered(cutoverOutcome)(core.Cutover(ctx, opts)). An operation that returned no result
+// failed before it did anything, and its error says why.
+func rendered[R any](render func(*R, error) *outcome) func(*R, error) (*outcome, error) {
+	return func(res *R, err error) (*outcome, error) {
+		if res == nil {
+			return nil, err
+		}
+		return render(res, err), err
+	}
 }

@@ -13,10 +13,11 @@ var checkIcons = map[string]string{core.CheckPass: iconOK + " pass", core.CheckW
 // runPreflight checks both servers, changing nothing. A failed check fails the step, each
 // one an error annotation with its remedy, so that setup never starts on a blocker.
 func runPreflight(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: j.p.m, Selection: j.selection(), Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(preflightOutcome)(core.Preflight(ctx, core.PreflightOptions{Migration: j.p.m, Selection: j.selection(), Observer: j.observer()}))
+}
+
+// preflightOutcome renders what Preflight did.
+func preflightOutcome(res *core.PreflightResult, _ error) *outcome {
 	out := &outcome{icon: iconOK, headline: "ready to set up", report: res}
 	failed := res.Failed()
 	if !res.OK {
@@ -31,8 +32,8 @@ func runPreflight(ctx context.Context, j *job) (*outcome, error) {
 	rows := make([][]string, 0, len(checks))
 	for _, c := range checks {
 		line := c.Name + ": " + c.Detail
-		if c.Remedy != "" && c.Status != core.CheckPass {
-			line += "\nFix: " + inputWords(c.Remedy)
+		if !c.Remedy.IsZero() && c.Status != core.CheckPass {
+			line += "\nFix: " + c.Remedy.Render(actionSpeller{})
 		}
 		switch c.Status {
 		case core.CheckFail:
@@ -42,7 +43,7 @@ func runPreflight(ctx context.Context, j *job) (*outcome, error) {
 		}
 		remedy := ""
 		if c.Status != core.CheckPass {
-			remedy = text(inputWords(c.Remedy))
+			remedy = text(c.Remedy.Render(actionSpeller{}))
 		}
 		rows = append(rows, []string{text(c.Name), checkIcons[c.Status], text(c.Detail), remedy})
 	}
@@ -53,5 +54,5 @@ func runPreflight(ctx context.Context, j *job) (*outcome, error) {
 		}
 	}
 	out.section("Checks", table([]string{"Check", "Result", "Detail", "Fix"}, rows))
-	return out, err
+	return out
 }

@@ -12,11 +12,12 @@ import (
 
 // runProxyCreate makes the proxy stand in for the primary; re-running it adds what is missing.
 func runProxyCreate(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: j.p.m, MapRoles: j.p.mapRoles,
-		DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(proxyCreateOutcome)(core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: j.p.m, MapRoles: j.p.mapRoles,
+		Execution: j.execution()}))
+}
+
+// proxyCreateOutcome renders what ProxyCreate did.
+func proxyCreateOutcome(res *core.ProxyCreateResult, _ error) *outcome {
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
@@ -38,16 +39,17 @@ func runProxyCreate(ctx context.Context, j *job) (*outcome, error) {
 		out.section("Left out", skippedTable(res.Skipped))
 	}
 	out.section("Statements", statements(res.Statements, res.DryRun))
-	return out, err
+	return out
 }
 
 // runProxyRemove removes everything proxy-create and cutover made.
 func runProxyRemove(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: j.p.m, DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
-	return removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res), err
+	return rendered(proxyRemoveOutcome)(core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: j.p.m, Execution: j.execution()}))
+}
+
+// proxyRemoveOutcome renders what ProxyRemove did.
+func proxyRemoveOutcome(res *core.ProxyRemoveResult, _ error) *outcome {
+	return removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res)
 }
 
 func codes(items []string) string {

@@ -47,7 +47,8 @@ func Run(ctx context.Context, opts Options) (code int) {
 		}
 	}()
 
-	dsns, errs := readDSNs(w) // masks every connection string first
+	conns := readConnections(w) // masks every connection string first
+	var errs []error
 	cmd, err := lookupCommand(w.input(inCommand))
 	if err != nil {
 		errs = append(errs, err)
@@ -55,7 +56,7 @@ func Run(ctx context.Context, opts Options) (code int) {
 	var p *params
 	if cmd != nil {
 		var perrs []error
-		p, perrs = parseInputs(w, cmd, dsns)
+		p, perrs = parseInputs(w, cmd, conns)
 		errs = append(errs, perrs...)
 	}
 	if len(errs) > 0 {

@@ -11,11 +11,12 @@ import (
 // runSequences moves every sequence of the new primary ahead of the old one's, for the
 // switch without a proxy.
 func runSequences(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Sequences(ctx, core.SequencesOptions{Migration: j.p.m, Skip: j.p.skip, Window: j.p.window,
-		DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(sequencesOutcome)(core.Sequences(ctx, core.SequencesOptions{Migration: j.p.m, Skip: j.p.skip, Window: j.p.window,
+		Execution: j.execution()}))
+}
+
+// sequencesOutcome renders what Sequences did.
+func sequencesOutcome(res *core.SequencesResult, _ error) *outcome {
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
@@ -31,7 +32,7 @@ func runSequences(ctx context.Context, j *job) (*outcome, error) {
 	}
 	out.section("Sequences", sequenceTable(res.Sequences, true))
 	out.section("Statements", statements(res.Statements, res.DryRun))
-	return out, err
+	return out
 }
 
 // sequenceTable lists sequences as set on the new primary, those changed first.

@@ -15,11 +15,12 @@ func (j *job) selection() core.Selection {
 
 // runSetup starts replication; it is idempotent, so re-running a failed job converges.
 func runSetup(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
-		DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(setupOutcome)(core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
+		Execution: j.execution()}))
+}
+
+// setupOutcome renders what Setup did.
+func setupOutcome(res *core.SetupResult, _ error) *outcome {
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
@@ -46,21 +47,23 @@ func runSetup(ctx context.Context, j *job) (*outcome, error) {
 		out.section("Replicated tables", details(fmt.Sprintf("%d tables", len(res.Tables)), tableNames(res.Tables)))
 	}
 	out.section("Statements", statements(res.Statements, res.DryRun))
-	return out, err
+	return out
 }
 
 // runTeardown removes the migration's replication from whatever state it is in.
 func runTeardown(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Teardown(ctx, core.TeardownOptions{Migration: j.p.m, Drop: j.p.drop,
-		Confirm: j.p.yes, DryRun: j.p.dryRun, Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(teardownOutcome)(core.Teardown(ctx, core.TeardownOptions{Migration: j.p.m, Drop: j.p.drop,
+		Confirm:   j.p.yes,
+		Execution: j.execution()}))
+}
+
+// teardownOutcome renders what Teardown removed.
+func teardownOutcome(res *core.TeardownResult, _ error) *outcome {
 	out := removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res)
-	if j.p.drop {
+	if res.Drop {
 		out.fact("Drop replicated tables", "yes")
 	}
-	return out, err
+	return out
 }
 
 // removalOutcome renders what a removing command (teardown, proxy-remove) removed.

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -28,10 +29,10 @@ func runStatus(ctx context.Context, j *job) (*outcome, error) {
 // runWait waits until replication is ready, printing a line whenever the picture changes
 // (and at least every progressEvery), and fails the step on timeout.
 func runWait(ctx context.Context, j *job) (*outcome, error) {
-	j.w.infof("waiting until ready: lag under %s, all tables replicating; timeout %s", core.FormatBytes(j.p.maxLag), timeoutText(j.p.timeout))
+	j.w.infof("waiting until ready: lag under %s, all tables replicating; timeout %s", core.FormatBytes(cmp.Or(j.p.maxLag, core.DefaultMaxLag)), timeoutText(j.p.timeout))
 	var last string
 	var lastAt time.Time
-	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: j.statusOptions(), Timeout: j.p.timeout,
+	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: j.statusOptions(), Timeout: j.p.timeout, Interval: j.p.interval,
 		OnStatus: func(st *core.Status) {
 			line := progressLine(st)
 			if line != last || time.Since(lastAt) >= progressEvery {

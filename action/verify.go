@@ -11,10 +11,11 @@ import (
 
 // runVerify compares every table on both servers; any difference fails the step.
 func runVerify(ctx context.Context, j *job) (*outcome, error) {
-	res, err := core.Verify(ctx, core.VerifyOptions{Migration: j.p.m, Selection: j.selection(), Observer: j.observer()})
-	if res == nil {
-		return nil, err
-	}
+	return rendered(verifyOutcome)(core.Verify(ctx, core.VerifyOptions{Migration: j.p.m, Selection: j.selection(), Observer: j.observer()}))
+}
+
+// verifyOutcome renders what Verify did.
+func verifyOutcome(res *core.VerifyResult, _ error) *outcome {
 	out := &outcome{icon: iconOK, report: res,
 		headline: fmt.Sprintf("data matches: %d tables, %d rows", len(res.Tables), res.Rows)}
 	if !res.OK {
@@ -25,7 +26,7 @@ func runVerify(ctx context.Context, j *job) (*outcome, error) {
 	out.set(outTables, strconv.Itoa(len(res.Tables)))
 	out.fact("Rows on the primary", strconv.FormatInt(res.Rows, 10))
 	out.section("Tables, differences first", verifyTable(res.Tables))
-	return out, err
+	return out
 }
 
 func verifyTable(checks []core.TableCheck) string {

@@ -100,4 +100,6 @@ func newID() string {
 }
 
 // operationTimeout bounds one operation.
-func (b *Bot) operationTimeout() time.Duration { return b.cfg.OperationTimeout.D(2 * time.Hour) }
+func (b *Bot) operationTimeout() time.Duration {
+	return b.cfg.OperationTimeout.D(defaultOperationTimeout)
+}

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/pghandoff/pghandoff/core"
 )
 
 // Config is the bot's YAML configuration file. Connection strings are never written in it:
@@ -16,8 +14,8 @@ type Config struct {
 	State            StateConfig          `yaml:"state"`             // the PostgreSQL state store
 	Timezone         string               `yaml:"timezone"`          // default time zone of report schedules; UTC when empty
 	PgDump           string               `yaml:"pg_dump"`           // the pg_dump setup and teardown --drop run; found when empty
-	OperationTimeout Duration             `yaml:"operation_timeout"` // upper bound of one operation; 2h when 0
-	LockTTL          Duration             `yaml:"lock_ttl"`          // how long a `lock` lasts unless given; 2h when 0
+	OperationTimeout Duration             `yaml:"operation_timeout"` // upper bound of one operation; defaultOperationTimeout when 0
+	LockTTL          Duration             `yaml:"lock_ttl"`          // how long a `lock` lasts unless given; defaultLockTTL when 0
 	Permissions      Permissions          `yaml:"permissions"`
 	Approval         ApprovalConfig       `yaml:"approval"`
 	Alerts           AlertConfig          `yaml:"alerts"`
@@ -81,7 +79,7 @@ type Thresholds struct {
 
 // AlertConfig: how often to check, where to post, the default thresholds.
 type AlertConfig struct {
-	Every      string `yaml:"every"`   // a cron spec; "@every 1m" when empty
+	Every      string `yaml:"every"`   // a cron spec; defaultAlertsEvery when empty
 	Channel    string `yaml:"channel"` // the default channel for alerts
 	Thresholds `yaml:",inline"`
 }
@@ -108,8 +106,8 @@ type Migration struct {
 	Primary     SecretRef       `yaml:"primary"`
 	Replica     SecretRef       `yaml:"replica"`
 	Proxy       SecretRef       `yaml:"proxy"`
-	Channel     string          `yaml:"channel"` // reports and alerts of this migration
-	MaxLagBytes int64           `yaml:"max_lag_bytes"`
+	Channel     string          `yaml:"channel"`       // reports and alerts of this migration
+	MaxLagBytes int64           `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
 	Setup       SetupConfig     `yaml:"setup"`
 	Cutover     CutoverConf     `yaml:"cutover"`
 	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
@@ -126,19 +124,11 @@ type SetupConfig struct {
 
 // CutoverConf tunes cutover, proxy create and fence.
 type CutoverConf struct {
-	MaxPause   Duration `yaml:"max_pause"`
-	Margin     *int64   `yaml:"margin"` // added to every sequence on the new primary; core.DefaultMargin when unset
+	MaxPause   Duration `yaml:"max_pause"` // core.DefaultMaxPause when 0
+	Margin     int64    `yaml:"margin"`    // added to every sequence on the new primary; core.DefaultMargin when 0
 	Failsafe   bool     `yaml:"failsafe"`
 	MapRoles   []string `yaml:"map_roles"`   // proxy create: roles given user mappings
 	FenceRoles []string `yaml:"fence_roles"` // fence: the application's roles
-}
-
-// margin is the configured margin, or the CLI's and the Action's default.
-func (c CutoverConf) margin() int64 {
-	if c.Margin == nil {
-		return core.DefaultMargin
-	}
-	return *c.Margin
 }
 
 // Duration is a time.Duration written as "90s", "15m", "2h".

@@ -140,8 +140,14 @@ func (c *Config) checkMigration(key string, m Migration) error {
 			return c.errAt(err.Error(), at("setup", "exclude_tables", strconv.Itoa(i))...)
 		}
 	}
-	if m.MaxLagBytes < 0 {
-		return c.errAt("must not be negative", at("max_lag_bytes")...)
+	for _, n := range []struct {
+		negative bool
+		path     []string
+	}{{m.MaxLagBytes < 0, at("max_lag_bytes")}, {m.Cutover.Margin < 0, at("cutover", "margin")},
+		{m.Cutover.MaxPause < 0, at("cutover", "max_pause")}} {
+		if n.negative {
+			return c.errAt("must not be negative (0 means the default)", n.path...)
+		}
 	}
 	if err := c.checkThresholds(m.Alerts, at("alerts")...); err != nil {
 		return err

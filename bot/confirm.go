@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -53,7 +52,7 @@ func (b *Bot) postConfirmation(ctx context.Context, req *request) error {
 	rule := b.approvalRule(req.cmd.Migration)
 	a := approval{ID: newID(), Migration: req.cmd.Migration, Command: req.cmd.Name, Args: req.cmd, Requester: req.user,
 		TeamID: req.team, Channel: req.channel, SecondPerson: req.cmd.Name == "cutover" && rule.SecondPerson,
-		CreatedAt: now, ExpiresAt: now.Add(rule.ExpiresAfter.D(15 * time.Minute)), State: approvalPending}
+		CreatedAt: now, ExpiresAt: now.Add(rule.ExpiresAfter.D(defaultApprovalExpiry)), State: approvalPending}
 	a.AuditID, err = b.store.auditInsert(ctx, auditEntry{At: now, TeamID: req.team, UserID: req.user, Command: req.cmd.String(),
 		Migration: req.cmd.Migration, Result: resultPending, Detail: "waiting for confirmation", Channel: req.channel})
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 func opProxyCreate(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: r.mig.M, MapRoles: r.mig.Cfg.Cutover.MapRoles,
-		DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+		Execution: r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -33,27 +33,18 @@ func opProxyCreate(ctx context.Context, r *run) (*outcome, error) {
 }
 
 func opProxyRemove(ctx context.Context, r *run) (*outcome, error) {
-	res, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: r.mig.M, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	res, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: r.mig.M, Execution: r.execution()})
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	switch {
-	case res.DryRun:
-		b.WriteString("Dry run of proxy remove: " + statementsText(res.Statements))
-	case len(res.Removed) == 0:
-		fmt.Fprintf(&b, "Nothing of the proxy of *%s* was left to remove.", r.req.cmd.Migration)
-	default:
-		fmt.Fprintf(&b, "Removed from the proxy of *%s*: %s.", r.req.cmd.Migration, strings.Join(res.Removed, ", "))
-	}
-	writeWarnings(&b, res.Warnings)
-	return textOutcome(fmt.Sprintf("%d objects removed", len(res.Removed)), b.String()), nil
+	return removalOutcome("proxy remove", "the proxy of *"+r.req.cmd.Migration+"*", res.DryRun, res.Removed, res.Warnings, res.Statements), nil
 }
 
 func opCutover(ctx context.Context, r *run) (*outcome, error) {
 	cc := r.mig.Cfg.Cutover
-	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: r.mig.M, MaxPause: cc.MaxPause.D(0), Margin: cc.margin(),
-		Failsafe: cc.Failsafe, MaxLag: r.mig.Cfg.MaxLagBytes, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: r.mig.M, MaxPause: time.Duration(cc.MaxPause), Margin: cc.Margin,
+		Failsafe: cc.Failsafe, MaxLag: r.mig.Cfg.MaxLagBytes,
+		Execution: r.execution()})
 	if err != nil && (res == nil || res.AbortReason == "") {
 		return nil, err
 	}
@@ -89,7 +80,7 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 func ms(v float64) string { return humanDuration(time.Duration(v * float64(time.Millisecond))) }
 
 func opSequences(ctx context.Context, r *run) (*outcome, error) {
-	res, err := core.Sequences(ctx, core.SequencesOptions{Migration: r.mig.M, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	res, err := core.Sequences(ctx, core.SequencesOptions{Migration: r.mig.M, Execution: r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +99,7 @@ func opSequences(ctx context.Context, r *run) (*outcome, error) {
 
 func opFence(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.Fence(ctx, core.FenceOptions{Migration: r.mig.M, Roles: r.mig.Cfg.Cutover.FenceRoles, Undo: r.req.cmd.Undo,
-		DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+		Execution: r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +130,21 @@ func precheckFence(ctx context.Context, r *run) (*outcome, error) {
 		return nil, err
 	}
 	return &outcome{Summary: "roles " + strings.Join(r.mig.Cfg.Cutover.FenceRoles, ", ")}, nil
+}
+
+// removalOutcome reports what a removing command (teardown, proxy remove) removed from what.
+func removalOutcome(command, from string, dryRun bool, removed, warnings []string, stmts []core.Statement) *outcome {
+	var b strings.Builder
+	switch {
+	case dryRun:
+		b.WriteString("Dry run of " + command + ": " + statementsText(stmts))
+	case len(removed) == 0:
+		fmt.Fprintf(&b, "Nothing of %s was left to remove.", from)
+	default:
+		fmt.Fprintf(&b, "Removed from %s: %s.", from, strings.Join(removed, ", "))
+	}
+	writeWarnings(&b, warnings)
+	return textOutcome(fmt.Sprintf("%d objects removed", len(removed)), b.String())
 }
 
 func writeWarnings(b *strings.Builder, warnings []string) {

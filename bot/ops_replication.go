@@ -38,8 +38,8 @@ func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 	}
 	for _, c := range res.Checks {
 		fmt.Fprintf(&b, "%s *%s*: %s", checkIcons[c.Status], c.Name, c.Detail)
-		if c.Remedy != "" && c.Status != core.CheckPass {
-			b.WriteString(" _Fix:_ " + c.Remedy)
+		if !c.Remedy.IsZero() && c.Status != core.CheckPass {
+			b.WriteString(" _Fix:_ " + c.Remedy.Render(botSpeller{migration: r.req.cmd.Migration}))
 		}
 		b.WriteString("\n")
 	}
@@ -50,8 +50,9 @@ func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 
 func opSetup(ctx context.Context, r *run) (*outcome, error) {
 	sel := r.mig.selection()
-	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel, DryRun: r.req.cmd.DryRun,
-		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel,
+		PgDump:    r.b.cfg.PgDump,
+		Execution: r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,8 @@ func opSetup(ctx context.Context, r *run) (*outcome, error) {
 }
 
 func opWait(ctx context.Context, r *run) (*outcome, error) {
-	timeout := 30 * time.Minute
+	// Like core's wait, the bot's has no limit of its own: the operation timeout bounds it.
+	timeout := r.b.operationTimeout()
 	if len(r.req.cmd.Args) == 1 {
 		d, err := time.ParseDuration(r.req.cmd.Args[0])
 		if err != nil || d <= 0 || d > r.b.operationTimeout() {
@@ -93,7 +95,7 @@ func opWait(ctx context.Context, r *run) (*outcome, error) {
 	var lastNote time.Time
 	st, err := core.Wait(ctx, core.WaitOptions{
 		StatusOptions: core.StatusOptions{Migration: r.mig.M, MaxLag: r.mig.Cfg.MaxLagBytes, Observer: r.observer()},
-		Timeout:       timeout, Interval: 5 * time.Second,
+		Timeout:       timeout, Interval: waitInterval,
 		OnStatus: func(st *core.Status) {
 			if time.Since(lastNote) < 30*time.Second {
 				return
@@ -156,22 +158,11 @@ func opVerify(ctx context.Context, r *run) (*outcome, error) {
 
 func opTeardown(ctx context.Context, r *run) (*outcome, error) {
 	c := r.req.cmd
-	res, err := core.Teardown(ctx, core.TeardownOptions{Migration: r.mig.M, Drop: c.Drop, Confirm: c.Drop, DryRun: c.DryRun,
-		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+	res, err := core.Teardown(ctx, core.TeardownOptions{Migration: r.mig.M, Drop: c.Drop, Confirm: c.Drop,
+		PgDump:    r.b.cfg.PgDump,
+		Execution: r.execution()})
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	switch {
-	case res.DryRun:
-		b.WriteString("Dry run of teardown: " + statementsText(res.Statements))
-	case len(res.Removed) == 0:
-		fmt.Fprintf(&b, "Nothing of *%s* was left to remove.", c.Migration)
-	default:
-		fmt.Fprintf(&b, "Removed from *%s*: %s.", c.Migration, strings.Join(res.Removed, ", "))
-	}
-	for _, w := range res.Warnings {
-		b.WriteString("\n:warning: " + w)
-	}
-	return textOutcome(fmt.Sprintf("%d objects removed", len(res.Removed)), b.String()), nil
+	return removalOutcome("teardown", "*"+c.Migration+"*", res.DryRun, res.Removed, res.Warnings, res.Statements), nil
 }

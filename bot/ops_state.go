@@ -36,7 +36,7 @@ func opReport(ctx context.Context, r *run) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if min := b.cfg.Reports.MinInterval.D(time.Minute); shortestInterval(s, b.clock.Now()) < min {
+	if min := b.cfg.Reports.MinInterval.D(defaultReportMinInterval); shortestInterval(s, b.clock.Now()) < min {
 		return nil, fmt.Errorf("%q fires more often than every %s, which would flood the channel", arg, min)
 	}
 	err = b.store.scheduleSet(ctx, schedule{Migration: c.Migration, Channel: r.req.channel, Spec: arg, Timezone: loc.String(),
@@ -57,7 +57,7 @@ func stateChange(summary, text string) *outcome {
 // opLock reserves a migration for the requester: `lock orders 2h migrating tonight`.
 func opLock(ctx context.Context, r *run) (*outcome, error) {
 	c, b := r.req.cmd, r.b
-	ttl, reason := b.cfg.LockTTL.D(2*time.Hour), c.Args
+	ttl, reason := b.cfg.LockTTL.D(defaultLockTTL), c.Args
 	if len(reason) > 0 {
 		if d, err := time.ParseDuration(reason[0]); err == nil && d > 0 {
 			ttl, reason = d, reason[1:]

@@ -22,58 +22,60 @@ type resolved struct {
 	secrets    []string // every form of every secret, for masking
 }
 
-// resolve reads every connection string the config names, from the environment or files.
-// Errors give the setting's line, never the value.
+// resolve reads every connection string the config names, from the environment or files,
+// and masks each before anything can print it. Errors give the setting's line, never the
+// value.
 func (c *Config) resolve(getenv func(string) string) (*resolved, error) {
 	r := &resolved{migrations: map[string]*migration{}}
-	state, err := c.readDSN(c.State.DSN, getenv, "state", "dsn")
+	state, err := c.readSecret(c.State.DSN, getenv, "state", "dsn")
 	if err != nil {
 		return nil, err
 	}
-	r.stateDSN = state
-	r.secrets = append(r.secrets, state.Secrets()...)
+	r.secrets = append(r.secrets, core.ConnectionSecrets(state)...)
+	if r.stateDSN, err = core.ParseDSN(state); err != nil {
+		return nil, c.errAt(err.Error(), "state", "dsn")
+	}
 	for _, key := range c.MigrationKeys() {
 		mc := c.Migrations[key]
-		m := &migration{Key: key, Cfg: mc, M: core.Migration{Name: mc.Name}}
-		for _, role := range []struct {
-			name string
-			ref  SecretRef
-			dst  *core.DSN
-		}{{"primary", mc.Primary, &m.M.Primary}, {"replica", mc.Replica, &m.M.Replica}, {"proxy", mc.Proxy, &m.M.Proxy}} {
-			if role.ref.IsZero() {
+		refs := map[core.Option]SecretRef{core.OptPrimary: mc.Primary, core.OptReplica: mc.Replica, core.OptProxy: mc.Proxy}
+		conns := map[core.Option]string{}
+		for _, opt := range core.ConnectionOptions {
+			if refs[opt].IsZero() {
 				continue
 			}
-			dsn, err := c.readDSN(role.ref, getenv, "migrations", key, role.name)
+			raw, err := c.readSecret(refs[opt], getenv, "migrations", key, string(opt))
 			if err != nil {
 				return nil, err
 			}
-			*role.dst = dsn
-			r.secrets = append(r.secrets, dsn.Secrets()...)
+			r.secrets = append(r.secrets, core.ConnectionSecrets(raw)...)
+			conns[opt] = raw
 		}
-		r.migrations[key] = m
+		m, err := core.NewMigration(mc.Name, conns)
+		if invalid := core.InvalidOptions(err); len(invalid) > 0 {
+			return nil, c.errAt(invalid[0].Reason, "migrations", key, configKeys[invalid[0].Option])
+		}
+		r.migrations[key] = &migration{Key: key, Cfg: mc, M: m}
 	}
 	return r, nil
 }
 
-func (c *Config) readDSN(ref SecretRef, getenv func(string) string, path ...string) (core.DSN, error) {
-	var raw string
+// readSecret reads what ref points at: an environment variable or a file.
+func (c *Config) readSecret(ref SecretRef, getenv func(string) string, path ...string) (string, error) {
 	switch {
 	case ref.Env != "":
-		if raw = getenv(ref.Env); strings.TrimSpace(raw) == "" {
-			return core.DSN{}, c.errAt(fmt.Sprintf("environment variable %s is unset or empty: set it to the connection string", ref.Env), path...)
+		raw := getenv(ref.Env)
+		if strings.TrimSpace(raw) == "" {
+			return "", c.errAt(fmt.Sprintf("environment variable %s is unset or empty: set it to the connection string", ref.Env), path...)
 		}
+		return raw, nil
 	case ref.File != "":
 		b, err := os.ReadFile(ref.File)
 		if err != nil {
-			return core.DSN{}, c.errAt(fmt.Sprintf("cannot read %s: %v", ref.File, pathErr(err)), path...)
+			return "", c.errAt(fmt.Sprintf("cannot read %s: %v", ref.File, pathErr(err)), path...)
 		}
-		raw = string(b)
+		return string(b), nil
 	}
-	dsn, err := core.ParseDSN(raw)
-	if err != nil {
-		return core.DSN{}, c.errAt(err.Error(), path...)
-	}
-	return dsn, nil
+	return "", nil
 }
 
 // pathErr keeps only the reason of a file error (the path is printed already).

@@ -120,10 +120,16 @@ func errorText(c command, err error) string {
 	if errors.As(err, &locked) {
 		text = fmt.Sprintf(":lock: `%s` did not start: %s. The CLI, the GitHub Action and this bot share that lock, so two operations never overlap.", c, err)
 	}
-	if hint := core.Hint(err); hint != "" {
-		text += "\n*Try:* " + hint
+	if h := hint(c, err); h != "" {
+		text += "\n*Try:* " + h
 	}
 	return text
+}
+
+// execution is how core runs a command that changes a server: a dry run when the command
+// says --dry-run, with core's default timeouts.
+func (r *run) execution() core.Execution {
+	return core.Execution{DryRun: r.req.cmd.DryRun, Observer: r.observer()}
 }
 
 // observer gives core operations a logger and a progress callback into the thread.

@@ -56,7 +56,7 @@ func (s *scheduler) start(ctx context.Context) error {
 	}
 	every := b.cfg.Alerts.Every
 	if every == "" {
-		every = "@every 1m"
+		every = defaultAlertsEvery
 	}
 	if _, err := s.cron.AddFunc(every, func() { b.checkAlerts(b.work) }); err != nil {
 		return fmt.Errorf("alerts.every: %w", err)

@@ -70,7 +70,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	defer b.shutdown(Duration(opts.ShutdownGrace).D(10 * time.Minute))
+	defer b.shutdown(Duration(opts.ShutdownGrace).D(defaultShutdownGrace))
 	if opts.onBot != nil {
 		opts.onBot(b)
 	}

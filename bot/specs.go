@@ -106,5 +106,6 @@ func helpText(prefix string) string {
 	for _, s := range specList {
 		fmt.Fprintf(&b, "• %s: %s\n", s.usage, s.help)
 	}
+	b.WriteString(defaultsText() + "\n")
 	return b.String()
 }

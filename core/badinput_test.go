@@ -75,10 +75,10 @@ func TestSetupBadInputs(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an error containing %q", err, c.want)
 			}
-			if core.Hint(err) == "" {
+			if core.Hint(err).IsZero() {
 				t.Errorf("no remedy for %v", err)
 			}
-			if strings.Contains(err.Error()+core.Hint(err), "s3cr3t") {
+			if strings.Contains(err.Error()+core.Hint(err).String(), "s3cr3t") {
 				t.Fatalf("error leaks the password: %v", err)
 			}
 		})
@@ -102,7 +102,7 @@ func TestSetupWithoutPgDump(t *testing.T) {
 	opts.ReplicaIdentityFull = true
 	opts.PgDump = filepath.Join(t.TempDir(), "pg_dump")
 	_, err := core.Setup(ctxFor(t, time.Minute), opts)
-	if err == nil || !strings.Contains(core.Hint(err), "pg_dump") {
+	if err == nil || !strings.Contains(core.Hint(err).String(), "pg_dump") {
 		t.Fatalf("got %v (hint %q)", err, core.Hint(err))
 	}
 	if left := e.leftovers(); len(left) > 0 {

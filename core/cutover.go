@@ -15,41 +15,47 @@ var ErrAborted = errors.New("cutover aborted and rolled back")
 type CutoverOptions struct {
 	Migration // Proxy, Primary and Replica
 	// MaxPause bounds the pause: if the replica has not caught up by then, cutover rolls
-	// back. 5s when 0.
+	// back. DefaultMaxPause when 0.
 	MaxPause time.Duration
 	// Margin is how many values every sequence on the replica is moved past the primary's,
-	// for writers that reach the primary without the proxy.
+	// for writers that reach the primary without the proxy; DefaultMargin when 0.
 	Margin int64
 	// Failsafe also sets up replication back from the replica to the old primary, starting
 	// exactly at the switch (see failsafe.go).
 	Failsafe bool
 	MaxLag   int64 // the readiness threshold in bytes; DefaultMaxLag when 0
-	// LockTimeout bounds the wait for each lock of the pause (500ms when 0), for
+	// LockTimeout bounds the wait for each lock of the pause (DefaultPauseLockTimeout when 0), for
 	// application transactions that are slow to finish. When the pause and an application
 	// transaction wait for each other, a watcher cancels the attempt within milliseconds;
 	// the timeout stays under PostgreSQL's deadlock_timeout (1s by default) in case the
 	// watcher misses one, so that it is cutover that gives way, never the application.
-	// LockAttempts (5 when 0) attempts are made; each failed one releases every lock at
+	// LockAttempts (DefaultPauseLockAttempts when 0) attempts are made; each failed one releases every lock at
 	// once, and the next takes the table that held it up first.
 	LockTimeout  time.Duration
 	LockAttempts int
-	DryRun       bool
-	Timeouts     Timeouts
-	// Observer's Progress is called during the pause too, from the goroutine holding the
-	// locks: it must return at once (buffer, do not post), or the application waits for it.
-	Observer
+	// Execution's Observer is called during the pause too, from the goroutine holding the
+	// locks: its Progress must return at once (buffer, do not post), or the application
+	// waits for it.
+	Execution
 }
 
-func (o *CutoverOptions) setDefaults() {
-	if o.MaxPause <= 0 {
-		o.MaxPause = 5 * time.Second
+// withDefaults applies the rule for zero (defaults.go) to every option.
+func (o CutoverOptions) withDefaults() (CutoverOptions, error) {
+	var err error
+	if o.MaxPause, err = orDefault(OptMaxPause, o.MaxPause, DefaultMaxPause); err != nil {
+		return o, err
 	}
-	if o.LockTimeout <= 0 {
-		o.LockTimeout = 500 * time.Millisecond
+	if o.LockTimeout, err = orDefault(OptPauseLockTimeout, o.LockTimeout, DefaultPauseLockTimeout); err != nil {
+		return o, err
 	}
-	if o.LockAttempts <= 0 {
-		o.LockAttempts = 5
+	if o.LockAttempts <= 0 { // not an option of any front end
+		o.LockAttempts = DefaultPauseLockAttempts
 	}
+	if o.Margin, err = orDefault(OptMargin, o.Margin, DefaultMargin); err != nil {
+		return o, err
+	}
+	o.MaxLag, err = orDefault(OptMaxLag, o.MaxLag, DefaultMaxLag)
+	return o, err
 }
 
 // CutoverResult is what a cutover did, measured.
@@ -95,21 +101,20 @@ type CutoverResult struct {
 // resumes on the primary, nothing changed. It refuses to start (ErrNotReady) unless the
 // migration's status is ready, and running it again after a switch changes nothing.
 func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
-	if err := opts.require(true, true, true); err != nil {
-		return nil, err
-	}
-	opts.setDefaults()
-	s, err := openSession(ctx, opts.Migration, "cutover", opts.DryRun, rolePrimary, roleReplica, roleProxy)
+	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	defer s.close()
-	c := &cutover{opts: opts, primary: s.primary, replica: s.replica, proxy: s.proxy,
-		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, Sequences: []SequenceSet{}},
-		r:   &runner{op: "cutover", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
+	op, err := beginOperation(ctx, "cutover", opts.Migration, opts.Execution, rolePrimary, roleReplica, roleProxy)
+	if err != nil {
+		return nil, err
+	}
+	defer op.close()
+	c := &cutover{opts: opts, primary: op.primary, replica: op.replica, proxy: op.proxy, r: op.r,
+		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, Sequences: []SequenceSet{}}}
 	err = c.run(ctx)
 	c.watcher.close()
-	c.res.Statements = c.r.done
+	c.res.Statements = op.statements()
 	return c.res, err
 }
 
@@ -136,7 +141,7 @@ func (c *cutover) run(ctx context.Context) error {
 	}
 	switch {
 	case !c.srv.exists:
-		return withHint(fmt.Errorf("%w: the proxy has no foreign server %s", ErrNotFound, c.opts.name()), "run proxy create first")
+		return withHint(fmt.Errorf("%w: the proxy has no foreign server %s", ErrNotFound, c.opts.name()), remedy("run proxy create first"))
 	case c.srv.pointsAt(c.opts.Replica):
 		c.res.AlreadySwitched, c.res.Switched = true, true
 		c.emit(ctx, roleProxy, "the proxy already points at the replica: nothing to switch")
@@ -145,7 +150,7 @@ func (c *cutover) run(ctx context.Context) error {
 		}
 		return nil
 	case !c.srv.pointsAt(c.opts.Primary):
-		return refused("check the --primary connection string: it must reach the server the proxy points at",
+		return refused(remedy("check the ", OptPrimary, " connection string: it must reach the server the proxy points at"),
 			"the proxy's foreign server %s points at neither the primary nor the replica", ident(c.opts.name()))
 	}
 	if err := c.checkReady(ctx); err != nil {
@@ -175,8 +180,12 @@ const readyGrace = 10 * time.Second
 func (c *cutover) checkReady(ctx context.Context) error {
 	deadline := time.Now().Add(readyGrace)
 	// The cutover's own connections serve the checks: no new ones every 250 ms.
-	checker := &statusChecker{opts: StatusOptions{Migration: c.opts.Migration, MaxLag: c.opts.MaxLag, NoSentinel: c.opts.DryRun,
-		Observer: c.opts.Observer}, primary: c.primary, replica: c.replica}
+	opts, err := StatusOptions{Migration: c.opts.Migration, MaxLag: c.opts.MaxLag, NoSentinel: c.opts.DryRun,
+		Observer: c.opts.Observer}.withDefaults()
+	if err != nil {
+		return err
+	}
+	checker := &statusChecker{opts: opts, primary: c.primary, replica: c.replica}
 	var st *Status
 	for {
 		var err error
@@ -194,7 +203,7 @@ func (c *cutover) checkReady(ctx context.Context) error {
 	c.res.Readiness = st
 	if !st.Ready {
 		return withHint(fmt.Errorf("%w: %s", ErrNotReady, joinReasons(st.Reasons)),
-			"nothing was changed: run status to see why, or wait until it is ready, then cut over again")
+			remedy("nothing was changed: run status to see why, or wait until it is ready, then cut over again"))
 	}
 	return nil
 }
@@ -234,7 +243,7 @@ func (c *cutover) prepareHelperViews(ctx context.Context) error {
 		steps = append(steps, step{sql: sequenceViewDDL(c.opts.Migration, ref)})
 	}
 	if len(missing) > 0 {
-		return refused("create those sequences on the replica (run setup again if tables were added), then cut over again",
+		return refused(remedy("create those sequences on the replica (run setup again if tables were added), then cut over again"),
 			"the replica lacks sequences the proxy's column defaults draw from: %s", joinList(missing, 10))
 	}
 	st, err := readHelperSchema(ctx, c.replica, c.opts.Migration)
@@ -242,10 +251,7 @@ func (c *cutover) prepareHelperViews(ctx context.Context) error {
 		return err
 	}
 	if st.exists && !st.ours {
-		return refused("choose another --name, or rename that schema", "the replica already has a schema named %s that pghandoff did not create", ident(c.opts.helperSchema()))
-	}
-	if err := c.r.prepare(ctx, c.replica); err != nil {
-		return err
+		return refused(remedy("choose another ", OptName, ", or rename that schema"), "the replica already has a schema named %s that pghandoff did not create", ident(c.opts.helperSchema()))
 	}
 	return runTransaction(ctx, c.r, c.replica, steps)
 }

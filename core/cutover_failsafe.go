@@ -28,10 +28,10 @@ func (c *cutover) prepareFailsafe(ctx context.Context) error {
 	}
 	switch {
 	case fs.subscription != nil:
-		return refused("run proxy remove with --primary and --replica to remove the old failsafe, or drop that subscription, then cut over again",
+		return refused(remedy("run ", Run(CmdProxyRemove, OptPrimary, OptReplica), " to remove the old failsafe, or drop that subscription, then cut over again"),
 			"the primary already has a subscription %s", name)
 	case fs.slot != nil && fs.slot.database != c.opts.Replica.Database():
-		return refused("choose another --name: slot names are shared by every database of a server",
+		return refused(remedy("choose another ", OptName, ": slot names are shared by every database of a server"),
 			"the replica has a replication slot %s for database %s", name, fs.slot.database)
 	}
 	pst, err := readPrimaryState(ctx, c.primary, m)
@@ -40,10 +40,7 @@ func (c *cutover) prepareFailsafe(ctx context.Context) error {
 	}
 	tables := slices.DeleteFunc(slices.Clone(pst.published), func(t TableName) bool { return t == m.sentinel() })
 	if len(tables) == 0 {
-		return refused("run setup first", "the migration publishes no tables for the failsafe to carry back")
-	}
-	if err := c.r.prepare(ctx, c.replica); err != nil {
-		return err
+		return refused(remedy("run setup first"), "the migration publishes no tables for the failsafe to carry back")
 	}
 	if err := ensureHelperSchema(ctx, c.r, c.replica, m); err != nil {
 		return err
@@ -81,7 +78,7 @@ func (c *cutover) advanceStatement() string {
 // replica whose updates a publication would make fail.
 func (c *cutover) checkFailsafe(ctx context.Context) error {
 	if err := checkWalLevel(ctx, c.replica); err != nil {
-		return withHint(fmt.Errorf("failsafe: the replica's wal_level must be logical: %w", err), "set wal_level = logical on the replica, or cut over without --failsafe")
+		return withHint(fmt.Errorf("failsafe: the replica's wal_level must be logical: %w", err), remedy("set wal_level = logical on the replica, or cut over without ", OptFailsafe))
 	}
 	var canSubscribe bool
 	err := c.primary.conn.QueryRow(ctx, `SELECT rolsuper OR (current_setting('server_version_num')::int >= 160000
@@ -90,7 +87,7 @@ func (c *cutover) checkFailsafe(ctx context.Context) error {
 		return fmt.Errorf("primary: read privileges: %w", err)
 	}
 	if !canSubscribe {
-		return refused("use a superuser (on RDS, a member of rds_superuser) in the primary connection string, or cut over without --failsafe",
+		return refused(remedy("use a superuser (on RDS, a member of rds_superuser) in the ", OptPrimary, " connection string, or cut over without ", OptFailsafe),
 			"failsafe: the primary's user may not create subscriptions")
 	}
 	var noIdentity []TableName
@@ -108,7 +105,7 @@ func (c *cutover) checkFailsafe(ctx context.Context) error {
 		}
 	}
 	if len(noIdentity) > 0 {
-		return refused("add a primary key to those tables on the replica, or ALTER TABLE ... REPLICA IDENTITY FULL there, or cut over without --failsafe",
+		return refused(remedy("add a primary key to those tables on the replica, or ALTER TABLE ... REPLICA IDENTITY FULL there, or cut over without ", OptFailsafe),
 			"failsafe: %d table(s) have no replica identity on the replica, so publishing them would make their UPDATEs and DELETEs fail there: %s",
 			len(noIdentity), tableList(firstN(noIdentity, 10)))
 	}
@@ -193,7 +190,7 @@ func (c *cutover) finishFailsafe(ctx context.Context) error {
 		return nil
 	}
 	if !c.opts.DryRun && (fs.slot == nil || !fs.publication) {
-		return refused("the failsafe must be set up by the cutover itself (cutover --failsafe), which alone knows the switch point: set up replication back with setup, copying data, instead",
+		return refused(remedy("the failsafe must be set up by the cutover itself (", Run(CmdCutover, OptFailsafe), "), which alone knows the switch point: set up replication back with setup, copying data, instead"),
 			"the replica has no failsafe slot and publication %s", name)
 	}
 	withOpts := []string{"create_slot = false", "slot_name = " + literal(name), "copy_data = false"}
@@ -201,13 +198,10 @@ func (c *cutover) finishFailsafe(ctx context.Context) error {
 		withOpts = append(withOpts, "streaming = on")
 	}
 	format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + strings.Join(withOpts, ", ") + ")"
-	if err := c.r.prepare(ctx, c.primary); err != nil {
-		return err
-	}
 	err = c.r.exec(ctx, c.primary, fmt.Sprintf(format, literal(c.opts.Replica.ConnInfo())), fmt.Sprintf(format, literal(c.opts.Replica.redactedConnInfo())))
 	if err != nil {
 		info.Error = redactErr(err, c.opts.Replica)
-		return withHint(err, "the switch is done; the failsafe subscription on the old primary is not: fix the cause (can the old primary reach the replica?), then run cutover --failsafe again to finish it")
+		return withHint(err, remedy("the switch is done; the failsafe subscription on the old primary is not: fix the cause (can the old primary reach the replica?), then run ", Run(CmdCutover, OptFailsafe), " again to finish it"))
 	}
 	info.Subscribed = !c.opts.DryRun
 	return nil

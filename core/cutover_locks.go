@@ -58,7 +58,7 @@ func (c *cutover) prepareLocks(ctx context.Context) error {
 	// The lock table is shared, sized max_locks_per_transaction per connection: one
 	// transaction may take more than its share only while others leave room.
 	if need := len(c.tables) + 16; need > maxLocks {
-		return refused(fmt.Sprintf("set max_locks_per_transaction = %d (or more) on the proxy and restart it (on a managed service, in its parameters), then cut over again", need),
+		return refused(remedyf("set max_locks_per_transaction = %d (or more) on the proxy and restart it (on a managed service, in its parameters), then cut over again", need),
 			"the pause locks %d foreign tables in one transaction, and the proxy's max_locks_per_transaction is %d", len(c.tables), maxLocks)
 	}
 	return nil

@@ -51,7 +51,7 @@ func (c *cutover) pauseWithRetries(ctx context.Context) error {
 				len(c.tables), attempt, c.opts.LockTimeout)
 			c.res.AbortReason = reason
 			return withHint(fmt.Errorf("%w: %s", ErrAborted, reason),
-				"nothing was changed: cut over at a quieter time, or raise the lock timeout")
+				remedy("nothing was changed: cut over at a quieter time, or raise the lock timeout"))
 		}
 		if err := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
 			return err
@@ -244,7 +244,7 @@ func (p *pauseRun) abort(format string, args ...any) error {
 	p.c.res.AbortReason = reason
 	p.c.r.warn(context.Background(), roleProxy, "rolling back: %s", reason)
 	return withHint(fmt.Errorf("%w: %s", ErrAborted, reason),
-		"the proxy still points at the primary and traffic resumed there; nothing was lost. Check status, then cut over again")
+		remedy("the proxy still points at the primary and traffic resumed there; nothing was lost. Check status, then cut over again"))
 }
 
 // undo puts back what the pause changed outside the proxy's transaction: the forward

@@ -76,7 +76,7 @@ func TestCutoverAbortsWhenReplicaStalls(t *testing.T) {
 		opts.MaxPause = time.Second
 		res, err := core.Cutover(ctxFor(t, time.Minute), opts)
 		e.events.hook = nil
-		if !errors.Is(err, core.ErrAborted) || res == nil || res.Switched || res.AbortReason == "" || core.Hint(err) == "" {
+		if !errors.Is(err, core.ErrAborted) || res == nil || res.Switched || res.AbortReason == "" || core.Hint(err).IsZero() {
 			t.Fatalf("cutover: got %v, want ErrAborted with a reason: %s", err, statementsText(res))
 		}
 		if res.PauseMS < 1000 {
@@ -159,7 +159,7 @@ func TestCutoverFailsafe(t *testing.T) {
 		if _, err := core.Setup(ctxFor(t, time.Minute), core.SetupOptions{Migration: e.m, PgDump: e.pgDump}); !errors.Is(err, core.ErrRefused) {
 			t.Fatalf("setup after a failsafe cutover: %v, want ErrRefused", err)
 		}
-		removed, err := core.ProxyRemove(ctxFor(t, time.Minute), core.ProxyRemoveOptions{Migration: e.m, Observer: e.observer()})
+		removed, err := core.ProxyRemove(ctxFor(t, time.Minute), core.ProxyRemoveOptions{Migration: e.m, Execution: core.Execution{Observer: e.observer()}})
 		if err != nil {
 			t.Fatalf("proxy remove: %v (%s)", err, core.Hint(err))
 		}
@@ -246,7 +246,7 @@ func TestCutoverChecksLockSlots(t *testing.T) {
 	e.m.Proxy = core.MustParseDSN(small.DSN(e.proxyDB))
 	e.setUp(workload.Schema)
 	_, err := core.Cutover(ctxFor(t, time.Minute), e.cutoverOptions())
-	if !errors.Is(err, core.ErrRefused) || !strings.Contains(core.Hint(err), "max_locks_per_transaction") {
+	if !errors.Is(err, core.ErrRefused) || !strings.Contains(core.Hint(err).String(), "max_locks_per_transaction") {
 		t.Fatalf("cutover on a proxy with 10 lock slots per transaction: got %v (hint %q), want a refusal", err, core.Hint(err))
 	}
 	if !e.proxyPointsAt(pair.Primary.Port, e.primaryDB) {

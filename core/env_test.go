@@ -109,7 +109,7 @@ func (e *env) loadScenario() {
 }
 
 func (e *env) setupOptions() core.SetupOptions {
-	return core.SetupOptions{Migration: e.m, PgDump: e.pgDump, Observer: core.Observer{Logger: testLogger(e.t)}}
+	return core.SetupOptions{Migration: e.m, PgDump: e.pgDump, Execution: core.Execution{Observer: core.Observer{Logger: testLogger(e.t)}}}
 }
 
 func (e *env) statusOptions() core.StatusOptions {

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,11 +10,9 @@ import (
 // FenceOptions configures Fence.
 type FenceOptions struct {
 	Migration
-	Roles    []string // the roles the application writes as
-	Undo     bool     // give the roles back exactly what they had before the fence
-	DryRun   bool
-	Timeouts Timeouts
-	Observer
+	Roles []string // the roles the application writes as
+	Undo  bool     // give the roles back exactly what they had before the fence
+	Execution
 }
 
 // FenceResult is what Fence did to each role.
@@ -56,27 +53,20 @@ const fenceMethod = "ALTER ROLE ... IN DATABASE ... SET default_transaction_read
 // setting back, recorded when it was fenced, and ends the sessions again so that they
 // reconnect writable. Running it twice changes nothing more.
 func Fence(ctx context.Context, opts FenceOptions) (*FenceResult, error) {
-	if err := opts.require(true, false, false); err != nil {
-		return nil, err
-	}
 	if len(opts.Roles) == 0 {
-		return nil, errors.New("no role given: name the roles the application writes as")
+		return nil, &InvalidOptionError{Option: OptRole, Reason: "no role given: name the roles the application writes as"}
 	}
-	s, err := openSession(ctx, opts.Migration, "fence", opts.DryRun, rolePrimary)
+	op, err := beginOperation(ctx, "fence", opts.Migration, opts.Execution, rolePrimary)
 	if err != nil {
 		return nil, err
 	}
-	defer s.close()
+	defer op.close()
 	res := &FenceResult{Name: opts.name(), DryRun: opts.DryRun, Undo: opts.Undo, Method: fenceMethod,
 		Database: opts.Primary.Database(), Roles: []FencedRole{},
 		Warnings: []string{"a fenced role's client can still write if it sets transaction_read_only off itself: the fence stops applications, not people"}}
-	f := &fencer{opts: opts, primary: s.primary, res: res,
-		r: &runner{op: "fence", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
-	if err := f.r.prepare(ctx, s.primary); err != nil {
-		return nil, err
-	}
+	f := &fencer{opts: opts, primary: op.primary, res: res, r: op.r}
 	err = f.run(ctx)
-	res.Statements = f.r.done
+	res.Statements = op.statements()
 	return res, err
 }
 
@@ -136,10 +126,10 @@ func (f *fencer) checkRoles(ctx context.Context) error {
 	for _, role := range f.opts.Roles {
 		switch {
 		case role == self && !f.opts.Undo:
-			return refused("connect pghandoff as another role (an administrator) and fence the application's roles",
+			return refused(remedy("connect pghandoff as another role (an administrator) and fence the application's roles"),
 				"%s is the role pghandoff connects as", ident(role))
 		case !slices.Contains(known, role):
-			return refused("check the role names: they are matched exactly, case included",
+			return refused(remedy("check the role names: they are matched exactly, case included"),
 				"role %s does not exist on the primary", ident(role))
 		}
 	}
@@ -247,7 +237,7 @@ func (f *fencer) terminate(ctx context.Context, role string) (int, error) {
 		WHERE usename = %s AND datname = current_database() AND pid <> pg_backend_pid()`, literal(role))
 	n, err := f.r.queryInt(ctx, f.primary, sql)
 	if err != nil && sqlState(err) == codeInsufficientPriv {
-		return 0, withHint(err, "grant the pg_signal_backend role to the user of the primary connection string, or end the sessions of %s yourself", role)
+		return 0, withHint(err, remedy("grant the pg_signal_backend role to the user of the ", OptPrimary, " connection string, or end the sessions of "+role+" yourself"))
 	}
 	return int(n), err
 }

@@ -38,7 +38,7 @@ func TestFenceAndUndo(t *testing.T) {
 		_, err := conn.Exec(context.Background(), `INSERT INTO public.notes (body) VALUES ('x')`)
 		return err
 	}
-	opts := core.FenceOptions{Migration: e.m, Roles: []string{writer, other}, Observer: core.Observer{Logger: testLogger(t)}}
+	opts := core.FenceOptions{Migration: e.m, Roles: []string{writer, other}, Execution: core.Execution{Observer: core.Observer{Logger: testLogger(t)}}}
 
 	session := connect(writer)
 	if err := write(session); err != nil {

@@ -81,7 +81,7 @@ func ensureHelperSchema(ctx context.Context, r *runner, s *server, m Migration) 
 		return err
 	}
 	if st.exists && !st.ours {
-		return refused("choose another --name for the migration, or rename that schema",
+		return refused(remedy("choose another ", OptName, " for the migration, or rename that schema"),
 			"the %s already has a schema named %s that pghandoff did not create", s.role, ident(m.helperSchema()))
 	}
 	if st.exists {

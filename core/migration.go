@@ -1,14 +1,12 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 )
-
-// DefaultName is the name the seed scripts give the sentinel table, the publication, the
-// subscription and the replication slot, so that a migration started with the scripts can be
-// watched and finished with pghandoff.
-const DefaultName = "_planetscale_import"
 
 // sentinelSchema holds the sentinel table, where the scripts put it.
 const sentinelSchema = "public"
@@ -19,6 +17,40 @@ type Migration struct {
 	Primary DSN    // the old primary: the source of replication
 	Replica DSN    // the new primary: the target of replication
 	Proxy   DSN    // the postgres_fdw proxy in front of the primary, when there is one
+}
+
+// ConnectionOptions are the options that give a migration's servers: the primary, the
+// replica and the proxy.
+var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy}
+
+// NewMigration builds a migration from its name and the connection string given for each of
+// its servers, keyed by ConnectionOptions (a server left out, or given "", is not set). Every
+// front end builds its migrations here; mask ConnectionSecrets first. The error names each
+// option that cannot be used (InvalidOptionError, several joined), never the string.
+func NewMigration(name string, conns map[Option]string) (Migration, error) {
+	m := Migration{Name: name}
+	var errs []error
+	if err := ValidateName(name); err != nil {
+		errs = append(errs, &InvalidOptionError{Option: OptName, Reason: err.Error()})
+	}
+	for opt := range conns {
+		if !slices.Contains(ConnectionOptions, opt) {
+			errs = append(errs, &InvalidOptionError{Option: opt, Reason: "is not a connection option"})
+		}
+	}
+	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy} // in the order of ConnectionOptions
+	for i, opt := range ConnectionOptions {
+		raw := conns[opt]
+		if strings.TrimSpace(raw) == "" {
+			continue
+		}
+		d, err := ParseDSN(raw)
+		if err != nil {
+			errs = append(errs, &InvalidOptionError{Option: opt, Reason: err.Error()})
+		}
+		*targets[i] = d
+	}
+	return m, errors.Join(errs...)
 }
 
 // validName: the name becomes a replication slot name, which allows only these characters.
@@ -42,21 +74,28 @@ func (m Migration) name() string {
 // sentinel is the table whose rows prove that replication delivers writes.
 func (m Migration) sentinel() TableName { return TableName{Schema: sentinelSchema, Name: m.name()} }
 
-// require checks that the servers an operation needs were given.
-func (m Migration) require(primary, replica, proxy bool) error {
+// requireRoles checks the name, and that the connection strings of roles were given.
+func (m Migration) requireRoles(roles ...string) error {
 	if err := ValidateName(m.Name); err != nil {
 		return err
 	}
-	missing := func(role string) error {
-		return fmt.Errorf("no %s connection string given", role)
-	}
-	switch {
-	case primary && m.Primary.IsZero():
-		return missing("primary")
-	case replica && m.Replica.IsZero():
-		return missing("replica")
-	case proxy && m.Proxy.IsZero():
-		return missing("proxy")
+	for _, role := range roles {
+		if m.dsn(role).IsZero() {
+			return &InvalidOptionError{Option: Option(role), Reason: "no connection string given"}
+		}
 	}
 	return nil
+}
+
+// dsn is the connection string of the server playing role.
+func (m Migration) dsn(role string) DSN {
+	switch role {
+	case rolePrimary:
+		return m.Primary
+	case roleReplica:
+		return m.Replica
+	case roleProxy:
+		return m.Proxy
+	}
+	return DSN{}
 }

@@ -2,46 +2,67 @@ package core
 
 import "context"
 
-// session is the servers one operation works on, and its operation lock.
-type session struct {
+// Execution is how a mutating operation runs: for real or as a dry run, with the timeouts of
+// its statements, observed by the caller. Every operation that changes a server takes one.
+type Execution struct {
+	DryRun   bool // print the statements, change nothing
+	Timeouts Timeouts
+	Observer
+}
+
+// operation is one run of a mutating operation: the servers it works on, the migration's
+// operation lock, and the runner of its statements.
+type operation struct {
 	primary, replica, proxy *server
 	lock                    *opLock
+	r                       *runner
 }
 
-// openSession connects to the servers of m named in roles (primary, replica, proxy) and,
-// unless dryRun, takes the migration's operation lock: on the primary when the operation
-// has one, else on the proxy. On error, nothing stays open.
-func openSession(ctx context.Context, m Migration, operation string, dryRun bool, roles ...string) (*session, error) {
-	s := &session{}
-	dsns := map[string]DSN{rolePrimary: m.Primary, roleReplica: m.Replica, roleProxy: m.Proxy}
-	targets := map[string]**server{rolePrimary: &s.primary, roleReplica: &s.replica, roleProxy: &s.proxy}
-	for _, role := range roles {
-		srv, err := openServer(ctx, role, dsns[role], operation)
-		if err != nil {
-			s.close()
-			return nil, err
-		}
-		*targets[role] = srv
-	}
-	if dryRun {
-		return s, nil
-	}
-	role, dsn := rolePrimary, m.Primary
-	if s.primary == nil {
-		role, dsn = roleProxy, m.Proxy
-	}
-	lock, err := acquireLock(ctx, role, dsn, m.name(), operation)
-	if err != nil {
-		s.close()
+// beginOperation starts operation name on the servers of m named in roles: it checks that
+// their connection strings were given, connects, sets the statement timeouts on each and,
+// unless it is a dry run, takes the migration's operation lock (on the primary when the
+// operation has one, else on the proxy). On error, nothing stays open.
+func beginOperation(ctx context.Context, name string, m Migration, e Execution, roles ...string) (*operation, error) {
+	if err := m.requireRoles(roles...); err != nil {
 		return nil, err
 	}
-	s.lock = lock
-	return s, nil
+	timeouts, err := e.Timeouts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	op := &operation{r: &runner{op: name, dryRun: e.DryRun, obs: e.Observer, timeouts: timeouts}}
+	targets := map[string]**server{rolePrimary: &op.primary, roleReplica: &op.replica, roleProxy: &op.proxy}
+	for _, role := range roles {
+		srv, err := openServer(ctx, role, m.dsn(role), name)
+		if err == nil {
+			*targets[role] = srv
+			err = op.r.prepare(ctx, srv)
+		}
+		if err != nil {
+			op.close()
+			return nil, err
+		}
+	}
+	if e.DryRun {
+		return op, nil
+	}
+	lockRole := rolePrimary
+	if op.primary == nil {
+		lockRole = roleProxy
+	}
+	if op.lock, err = acquireLock(ctx, lockRole, m.dsn(lockRole), m.name(), name); err != nil {
+		op.close()
+		return nil, err
+	}
+	return op, nil
 }
 
-func (s *session) close() {
-	s.lock.release()
-	for _, srv := range []*server{s.primary, s.replica, s.proxy} {
+func (op *operation) close() {
+	op.lock.release()
+	for _, srv := range []*server{op.primary, op.replica, op.proxy} {
 		srv.close()
 	}
 }
+
+// statements are what the operation ran, or under dry-run would run.
+func (op *operation) statements() []Statement { return op.r.done }

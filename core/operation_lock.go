@@ -71,7 +71,7 @@ func acquireLock(ctx context.Context, role string, dsn DSN, name, operation stri
 		holder, _ := lockHolder(ctx, srv, name)
 		srv.close()
 		return nil, withHint(&LockedError{Name: name, Holder: holder},
-			"wait for that operation to finish; if its process is gone for good, end its session on the %s (SELECT pg_terminate_backend(pid)) to free the lock", role)
+			remedyf("wait for that operation to finish; if its process is gone for good, end its session on the %s (SELECT pg_terminate_backend(pid)) to free the lock", role))
 	}
 	return &opLock{srv: srv}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,10 +43,10 @@ func FindPgDump() string {
 
 // pgDumpVersion returns pg_dump's major version and its version line.
 func pgDumpVersion(ctx context.Context, path string) (int, string, error) {
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	out, err := exec.CommandContext(ctx, path, dumpOptions{{"version", ""}}.args()...).Output()
 	if err != nil {
-		return 0, "", withHint(fmt.Errorf("run %s --version: %w", path, err),
-			"install the PostgreSQL client tools (pg_dump) at least as new as the primary, or point --pg-dump at one")
+		return 0, "", withHint(fmt.Errorf("run %s to read its version: %w", path, err),
+			remedy("install the PostgreSQL client tools (pg_dump) at least as new as the primary, or point ", OptPgDump, " at one"))
 	}
 	line := strings.TrimSpace(string(out))
 	m := regexp.MustCompile(`\) (\d+)`).FindStringSubmatch(line)
@@ -65,16 +66,42 @@ func checkPgDump(ctx context.Context, path string, primary *server) (int, string
 	}
 	if major < primary.major() {
 		return major, line, withHint(fmt.Errorf("%s is older than the primary (PostgreSQL %s)", line, primary.versionString()),
-			"install pg_dump %d or newer (Debian: apt-get install postgresql-client-%d) and point --pg-dump at it", primary.major(), primary.major())
+			remedy(fmt.Sprintf("install pg_dump %d or newer (Debian: apt-get install postgresql-client-%d) and point ", primary.major(), primary.major()), OptPgDump, " at it"))
 	}
 	return major, line, nil
 }
 
-// runPgDump runs pg_dump against dsn with args and returns what it wrote. The password goes
+// dumpOptions are pg_dump's long options, each a name and a value ("" for none), in the order
+// given; args writes them as pg_dump reads them.
+type dumpOptions [][2]string
+
+// with adds option name once per value, or once bare when no value is given.
+func (o dumpOptions) with(name string, values ...string) dumpOptions {
+	if len(values) == 0 {
+		return append(o, [2]string{name, ""})
+	}
+	for _, v := range values {
+		o = append(o, [2]string{name, v})
+	}
+	return o
+}
+
+func (o dumpOptions) args() []string {
+	out := make([]string, len(o))
+	for i, opt := range o {
+		out[i] = "--" + opt[0]
+		if opt[1] != "" {
+			out[i] += "=" + opt[1]
+		}
+	}
+	return out
+}
+
+// runPgDump runs pg_dump against dsn with opts and returns what it wrote. The password goes
 // through the environment, never the command line, where any user could read it.
-func runPgDump(ctx context.Context, path string, dsn DSN, args ...string) (string, error) {
+func runPgDump(ctx context.Context, path string, dsn DSN, opts dumpOptions) (string, error) {
 	conninfo := formatConnInfo(dsn.libpqSettings(false))
-	cmd := exec.CommandContext(ctx, path, append(args, "--dbname="+conninfo)...)
+	cmd := exec.CommandContext(ctx, path, opts.with("dbname", conninfo).args()...)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+dsn.Password(), "PGAPPNAME=pghandoff pg_dump",
 		"PGCONNECT_TIMEOUT=10")
 	var stdout, stderr bytes.Buffer
@@ -102,34 +129,36 @@ func dumpPattern(names ...string) string {
 	return strings.Join(quoted, ".")
 }
 
-// schemaDumpArgs are pg_dump's arguments for the schema of the migration: no owners or
+// definitionsOnly are pg_dump's options for the definitions the replica needs: no owners or
 // grants (the roles differ on the new server), no publications or subscriptions, no
-// tablespaces or security labels (the new server has neither), and not the sentinel table,
-// which the import creates itself.
-func schemaDumpArgs(m Migration, sel Selection, extensions []string, dumpMajor int) []string {
-	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
-		"--no-subscriptions", "--no-tablespaces", "--no-security-labels",
-		"--exclude-table=" + dumpPattern(m.sentinel().Schema, m.sentinel().Name),
-		"--exclude-schema=" + dumpPattern(m.helperSchema())} // pghandoff's own (helper_schema.go)
+// tablespaces or security labels (the new server has neither).
+var definitionsOnly = dumpOptions{}.with("schema-only").with("no-owner").with("no-privileges").
+	with("no-publications").with("no-subscriptions").with("no-tablespaces").with("no-security-labels")
+
+// schemaDumpOptions dump the schema of the migration, but not the sentinel table, which the
+// import creates itself, nor pghandoff's helper schema (helper_schema.go).
+func schemaDumpOptions(m Migration, sel Selection, extensions []string, dumpMajor int) dumpOptions {
+	opts := slices.Clone(definitionsOnly).
+		with("exclude-table", dumpPattern(m.sentinel().Schema, m.sentinel().Name)).
+		with("exclude-schema", dumpPattern(m.helperSchema()))
 	for _, s := range sel.Schemas {
-		args = append(args, "--schema="+dumpPattern(s))
+		opts = opts.with("schema", dumpPattern(s))
 	}
-	// With --schema, pg_dump leaves extensions out unless they are named.
+	// Given schemas, pg_dump leaves extensions out unless they are named.
 	if len(sel.Schemas) > 0 && dumpMajor >= 14 {
 		for _, e := range extensions {
-			args = append(args, "--extension="+dumpPattern(e))
+			opts = opts.with("extension", dumpPattern(e))
 		}
 	}
-	return args
+	return opts
 }
 
-// tableDumpArgs dump the definitions of single tables, for tables created on the primary
+// tableDumpOptions dump the definitions of single tables, for tables created on the primary
 // after the schema was imported.
-func tableDumpArgs(tables []TableName) []string {
-	args := []string{"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
-		"--no-subscriptions", "--no-tablespaces", "--no-security-labels"}
+func tableDumpOptions(tables []TableName) dumpOptions {
+	opts := slices.Clone(definitionsOnly)
 	for _, t := range tables {
-		args = append(args, "--table="+dumpPattern(t.Schema, t.Name))
+		opts = opts.with("table", dumpPattern(t.Schema, t.Name))
 	}
-	return args
+	return opts
 }

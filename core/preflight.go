@@ -27,7 +27,7 @@ type preflight struct {
 // fails with a remedy; the result is OK when none fails. Servers it cannot reach are failed
 // checks, not errors.
 func Preflight(ctx context.Context, opts PreflightOptions) (*PreflightResult, error) {
-	if err := opts.require(true, true, false); err != nil {
+	if err := opts.requireRoles(rolePrimary, roleReplica); err != nil {
 		return nil, err
 	}
 	if opts.PgDump == "" {
@@ -63,8 +63,8 @@ func Preflight(ctx context.Context, opts PreflightOptions) (*PreflightResult, er
 	return p.res, nil
 }
 
-func (p *preflight) add(name, status, detail, remedy string) {
-	p.res.Checks = append(p.res.Checks, Check{Name: name, Status: status, Detail: detail, Remedy: remedy})
+func (p *preflight) add(name, status, detail string, r Remedy) {
+	p.res.Checks = append(p.res.Checks, Check{Name: name, Status: status, Detail: detail, Remedy: r})
 	level := map[string]bool{CheckWarn: true, CheckFail: true}[status]
 	p.opts.emit(context.Background(), Event{Operation: "preflight", Message: fmt.Sprintf("%s: %s: %s", name, status, detail), Warning: level})
 }
@@ -75,15 +75,18 @@ func (p *preflight) connect(ctx context.Context, role string, dsn DSN) *server {
 		p.add(role+" connection", CheckFail, err.Error(), Hint(err))
 		return nil
 	}
-	p.add(role+" connection", CheckPass, fmt.Sprintf("connected to %s, PostgreSQL %s", dsn, s.versionString()), "")
+	p.pass(role+" connection", fmt.Sprintf("connected to %s, PostgreSQL %s", dsn, s.versionString()))
 	return s
 }
 
+// pass adds a check that passed.
+func (p *preflight) pass(name, detail string) { p.add(name, CheckPass, detail, Remedy{}) }
+
 // passOrFail adds a check that fails when bad is not empty, listing it.
-func (p *preflight) passOrFail(name string, bad []string, status, okDetail, badDetail, remedy string) {
+func (p *preflight) passOrFail(name string, bad []string, status, okDetail, badDetail string, r Remedy) {
 	if len(bad) == 0 {
-		p.add(name, CheckPass, okDetail, "")
+		p.pass(name, okDetail)
 		return
 	}
-	p.add(name, status, fmt.Sprintf("%s: %s", badDetail, strings.Join(firstN(bad, 20), ", ")), remedy)
+	p.add(name, status, fmt.Sprintf("%s: %s", badDetail, strings.Join(firstN(bad, 20), ", ")), r)
 }

@@ -17,7 +17,7 @@ func checkPrimaryVersionStep(_ context.Context, p *preflight) error {
 	if err := checkPrimaryVersion(p.primary); err != nil {
 		p.add("primary version", CheckFail, err.Error(), Hint(err))
 	} else {
-		p.add("primary version", CheckPass, "PostgreSQL "+p.primary.versionString(), "")
+		p.pass("primary version", "PostgreSQL "+p.primary.versionString())
 	}
 	return nil
 }
@@ -30,7 +30,7 @@ func checkWalLevelStep(ctx context.Context, p *preflight) error {
 	case err != nil:
 		return err
 	default:
-		p.add("wal_level", CheckPass, "logical", "")
+		p.pass("wal_level", "logical")
 	}
 	return nil
 }
@@ -63,14 +63,14 @@ func checkWalSenders(ctx context.Context, p *preflight) error {
 
 func (p *preflight) freeCheck(name string, free, max int, setting string) {
 	detail := fmt.Sprintf("%d of %d free", free, max)
-	remedy := fmt.Sprintf("raise %s on the primary (it needs a restart) or free some", setting)
+	remedy := remedyf("raise %s on the primary (it needs a restart) or free some", setting)
 	switch {
 	case free < 1:
 		p.add(name, CheckFail, detail, remedy)
 	case free < slotsWanted:
 		p.add(name, CheckWarn, detail+fmt.Sprintf("; %d let the initial copy run tables in parallel", slotsWanted), remedy)
 	default:
-		p.add(name, CheckPass, detail, "")
+		p.pass(name, detail)
 	}
 }
 
@@ -83,10 +83,10 @@ func checkReplicationRole(ctx context.Context, p *preflight) error {
 		return fmt.Errorf("primary: read role attributes: %w", err)
 	}
 	if ok {
-		p.add("replication privilege", CheckPass, p.opts.Primary.User()+" may replicate", "")
+		p.pass("replication privilege", p.opts.Primary.User()+" may replicate")
 	} else {
 		p.add("replication privilege", CheckFail, p.opts.Primary.User()+" has neither REPLICATION nor superuser nor rds_replication",
-			fmt.Sprintf("ALTER ROLE %s REPLICATION (on RDS/Aurora: GRANT rds_replication TO %[1]s)", ident(p.opts.Primary.User())))
+			remedyf("ALTER ROLE %s REPLICATION (on RDS/Aurora: GRANT rds_replication TO %[1]s)", ident(p.opts.Primary.User())))
 	}
 	return nil
 }
@@ -99,7 +99,7 @@ func checkOwnership(ctx context.Context, p *preflight) error {
 	}
 	p.passOrFail("table ownership", bad, CheckFail, "the primary's user owns every table to publish",
 		"tables the primary's user does not own (publishing them needs the owner)",
-		"connect as the tables' owner, or GRANT the owning role to the migration user")
+		remedy("connect as the tables' owner, or GRANT the owning role to the migration user"))
 	return nil
 }
 
@@ -109,7 +109,7 @@ func checkReadable(ctx context.Context, p *preflight) error {
 		return err
 	}
 	p.passOrFail("read access", bad, CheckFail, "every table to publish is readable",
-		"tables the primary's user cannot read (the initial copy would fail)", "GRANT SELECT on them to the migration user")
+		"tables the primary's user cannot read (the initial copy would fail)", remedy("GRANT SELECT on them to the migration user"))
 	return nil
 }
 
@@ -120,12 +120,12 @@ func (p *preflight) tablesWhere(ctx context.Context, cond string) ([]string, err
 }
 
 func checkIdentities(_ context.Context, p *preflight) error {
-	status, remedy := CheckFail, "add a primary key, exclude them with --exclude-tables, or opt in to --replica-identity-full"
+	status, fix := CheckFail, remedy("add a primary key, exclude them with ", OptExcludeTables, ", or opt in to ", OptReplicaIdentityFull)
 	if p.opts.ReplicaIdentityFull {
-		status, remedy = CheckWarn, "setup will set REPLICA IDENTITY FULL on them: UPDATE and DELETE then log whole old rows"
+		status, fix = CheckWarn, remedyf("setup will set REPLICA IDENTITY FULL on them: UPDATE and DELETE then log whole old rows")
 	}
 	p.passOrFail("replica identity", names(p.tables.noIdentity), status, "every table to publish has a primary key or replica identity",
-		"tables without a primary key or replica identity (UPDATE and DELETE on them would fail once published)", remedy)
+		"tables without a primary key or replica identity (UPDATE and DELETE on them would fail once published)", fix)
 	return nil
 }
 
@@ -137,7 +137,7 @@ func checkSkippedTables(_ context.Context, p *preflight) error {
 		}
 	}
 	p.passOrFail("unlogged and temporary tables", skipped, CheckWarn, "none",
-		"skipped, their rows will not reach the replica", "make them logged (ALTER TABLE ... SET LOGGED) if their data must move")
+		"skipped, their rows will not reach the replica", remedy("make them logged (ALTER TABLE ... SET LOGGED) if their data must move"))
 	return nil
 }
 
@@ -148,9 +148,9 @@ func checkLargeObjects(ctx context.Context, p *preflight) error {
 	}
 	if n > 0 {
 		p.add("large objects", CheckWarn, fmt.Sprintf("%d large objects: logical replication does not carry them", n),
-			"copy them separately (pg_dump --large-objects) after cutover, or move them into bytea columns")
+			remedy("copy them separately with pg_dump (its large-objects option) after cutover, or move them into bytea columns"))
 	} else {
-		p.add("large objects", CheckPass, "none", "")
+		p.pass("large objects", "none")
 	}
 	return nil
 }
@@ -163,9 +163,9 @@ func checkGeneratedColumns(_ context.Context, p *preflight) error {
 		}
 	}
 	if len(gen) > 0 {
-		p.add("generated columns", CheckPass, fmt.Sprintf("the replica computes them itself: %v", firstN(gen, 20)), "")
+		p.pass("generated columns", fmt.Sprintf("the replica computes them itself: %v", firstN(gen, 20)))
 	} else {
-		p.add("generated columns", CheckPass, "none", "")
+		p.pass("generated columns", "none")
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func checkRowSecurity(_ context.Context, p *preflight) error {
 	}
 	p.passOrFail("row-level security", hidden, CheckFail, "no table hides rows from the primary's user",
 		"tables whose row-level security policies hide rows from the primary's user (they would copy incomplete)",
-		"give the migration user BYPASSRLS, or run the migration as the tables' owner")
+		remedy("give the migration user BYPASSRLS, or run the migration as the tables' owner"))
 	return nil
 }
 
@@ -193,12 +193,12 @@ func checkSlotWALLimit(ctx context.Context, p *preflight) error {
 	switch {
 	case limitMB < 0:
 		p.add("max_slot_wal_keep_size", CheckWarn, "unlimited: if the replica stops, the slot keeps WAL until the primary's disk fills",
-			"set max_slot_wal_keep_size to what the primary's disk can hold, and watch status while replicating")
+			remedy("set max_slot_wal_keep_size to what the primary's disk can hold, and watch status while replicating"))
 	case limitMB*1024*1024 < dbSize:
 		p.add("max_slot_wal_keep_size", CheckWarn, fmt.Sprintf("%d MB, less than the database (%d MB): a long initial copy could lose its slot", limitMB, dbSize>>20),
-			"raise max_slot_wal_keep_size above the WAL written during the initial copy")
+			remedy("raise max_slot_wal_keep_size above the WAL written during the initial copy"))
 	default:
-		p.add("max_slot_wal_keep_size", CheckPass, fmt.Sprintf("%d MB", limitMB), "")
+		p.pass("max_slot_wal_keep_size", fmt.Sprintf("%d MB", limitMB))
 	}
 	return nil
 }
@@ -209,7 +209,7 @@ func checkPgDumpStep(ctx context.Context, p *preflight) error {
 	if err != nil {
 		p.add("pg_dump", CheckFail, err.Error(), Hint(err))
 	} else {
-		p.add("pg_dump", CheckPass, line, "")
+		p.pass("pg_dump", line)
 	}
 	return nil
 }
@@ -222,11 +222,11 @@ func checkNameFree(ctx context.Context, p *preflight) error {
 	switch {
 	case st.slotElsewhere != "":
 		p.add("migration name", CheckFail, fmt.Sprintf("a replication slot %s exists for database %s", p.opts.name(), st.slotElsewhere),
-			"choose another --name")
+			remedy("choose another ", OptName))
 	case st.publication || st.slot != nil:
-		p.add("migration name", CheckPass, fmt.Sprintf("migration %s is already (partly) set up: setup will resume it", p.opts.name()), "")
+		p.pass("migration name", fmt.Sprintf("migration %s is already (partly) set up: setup will resume it", p.opts.name()))
 	default:
-		p.add("migration name", CheckPass, p.opts.name()+" is free", "")
+		p.pass("migration name", p.opts.name()+" is free")
 	}
 	return nil
 }

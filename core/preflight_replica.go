@@ -14,10 +14,10 @@ var replicaChecks = []func(context.Context, *preflight) error{
 func checkReplicaVersion(_ context.Context, p *preflight) error {
 	if p.primary != nil && p.replica.major() < p.primary.major() {
 		p.add("replica version", CheckWarn, fmt.Sprintf("PostgreSQL %s is older than the primary's %s: the schema may not load",
-			p.replica.versionString(), p.primary.versionString()), "migrate to a replica at least as new as the primary")
+			p.replica.versionString(), p.primary.versionString()), remedy("migrate to a replica at least as new as the primary"))
 		return nil
 	}
-	p.add("replica version", CheckPass, "PostgreSQL "+p.replica.versionString(), "")
+	p.pass("replica version", "PostgreSQL "+p.replica.versionString())
 	return nil
 }
 
@@ -31,10 +31,10 @@ func checkSubscriptionRole(ctx context.Context, p *preflight) error {
 		return fmt.Errorf("replica: read role attributes: %w", err)
 	}
 	if ok {
-		p.add("subscription privilege", CheckPass, p.opts.Replica.User()+" may create subscriptions", "")
+		p.pass("subscription privilege", p.opts.Replica.User()+" may create subscriptions")
 	} else {
 		p.add("subscription privilege", CheckFail, p.opts.Replica.User()+" may not create subscriptions",
-			"use a superuser on the replica, or on PostgreSQL 16+ GRANT pg_create_subscription (and CREATE on the database)")
+			remedy("use a superuser on the replica, or on PostgreSQL 16+ GRANT pg_create_subscription (and CREATE on the database)"))
 	}
 	return nil
 }
@@ -49,12 +49,12 @@ func checkReplicaWorkers(ctx context.Context, p *preflight) error {
 	switch {
 	case workers < 1 || slots < 1:
 		p.add("replica workers", CheckFail, fmt.Sprintf("max_logical_replication_workers %d, max_replication_slots %d", workers, slots),
-			"both must be at least 1 on the replica (replication origins use slots' settings); restart after changing them")
+			remedy("both must be at least 1 on the replica (replication origins use slots' settings); restart after changing them"))
 	case workers < slotsWanted:
 		p.add("replica workers", CheckWarn, fmt.Sprintf("max_logical_replication_workers %d: the initial copy will run one table at a time", workers),
-			"raise max_logical_replication_workers to 3 or more on the replica")
+			remedy("raise max_logical_replication_workers to 3 or more on the replica"))
 	default:
-		p.add("replica workers", CheckPass, fmt.Sprintf("max_logical_replication_workers %d", workers), "")
+		p.pass("replica workers", fmt.Sprintf("max_logical_replication_workers %d", workers))
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func checkExtensions(ctx context.Context, p *preflight) error {
 		ok = "all available on the replica: " + strings.Join(used, ", ")
 	}
 	p.passOrFail("extensions", missing, CheckFail, ok, "used on the primary, not available on the replica",
-		"install them on the replica or ask its provider to allow them")
+		remedy("install them on the replica or ask its provider to allow them"))
 	return nil
 }
 
@@ -85,7 +85,7 @@ func checkReplicaTables(ctx context.Context, p *preflight) error {
 		return err
 	}
 	if rst.sentinel {
-		p.add("replica tables", CheckPass, "schema already imported by an earlier setup", "")
+		p.pass("replica tables", "schema already imported by an earlier setup")
 		return nil
 	}
 	found, err := existingTables(ctx, p.replica, catalogNames(p.tables.publish))
@@ -93,6 +93,6 @@ func checkReplicaTables(ctx context.Context, p *preflight) error {
 		return err
 	}
 	p.passOrFail("replica tables", names(found), CheckFail, "none of the tables exists yet on the replica",
-		"already on the replica (the schema import would stop)", "set up into an empty database, or drop them on the replica")
+		"already on the replica (the schema import would stop)", remedy("set up into an empty database, or drop them on the replica"))
 	return nil
 }

@@ -12,7 +12,7 @@ type Check struct {
 	Name   string `json:"name"`
 	Status string `json:"status"` // pass, warn or fail
 	Detail string `json:"detail"`
-	Remedy string `json:"remedy,omitempty"`
+	Remedy Remedy `json:"remedy,omitzero"` // what to do about a warning or a failure
 }
 
 // PreflightResult is every check, and whether any of them blocks the migration.

@@ -17,9 +17,7 @@ type ProxyCreateOptions struct {
 	// FDWOptions are the foreign server's tuning options: DefaultFDWOptions when nil,
 	// postgres_fdw's own defaults when empty.
 	FDWOptions map[string]string
-	DryRun     bool
-	Timeouts   Timeouts
-	Observer
+	Execution
 }
 
 // ProxyCreateResult is what ProxyCreate made, or under dry-run would make.
@@ -50,29 +48,25 @@ type ProxyCreateResult struct {
 // transaction, so a failure leaves nothing there, and a re-run only adds what is missing
 // (tables added to the migration since, for instance).
 func ProxyCreate(ctx context.Context, opts ProxyCreateOptions) (*ProxyCreateResult, error) {
-	if err := opts.require(true, false, true); err != nil {
-		return nil, err
-	}
 	if opts.FDWOptions == nil {
 		opts.FDWOptions = DefaultFDWOptions
 	}
-	s, err := openSession(ctx, opts.Migration, "proxy create", opts.DryRun, rolePrimary, roleProxy)
+	op, err := beginOperation(ctx, "proxy create", opts.Migration, opts.Execution, rolePrimary, roleProxy)
 	if err != nil {
 		return nil, err
 	}
-	defer s.close()
+	defer op.close()
 	res := &ProxyCreateResult{Name: opts.name(), DryRun: opts.DryRun, Server: opts.name(), PointsAt: opts.Primary.String(),
 		Tables: []TableName{}, Sequences: []TableName{}, Warnings: slices.Clone(fdwLimitations)}
-	p, err := planProxy(ctx, opts, s.primary, s.proxy, res)
+	p, err := planProxy(ctx, opts, op.primary, op.proxy, res)
 	if err != nil {
 		return res, err
 	}
-	r := &runner{op: "proxy create", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}
-	err = p.apply(ctx, r)
-	res.Statements = r.done
-	res.Changed = len(r.done) > 0
+	err = p.apply(ctx, op.r)
+	res.Statements = op.statements()
+	res.Changed = len(res.Statements) > 0
 	if err == nil && !res.Changed {
-		r.note(ctx, roleProxy, "the proxy already stands in for every relation of migration %s: nothing to do", opts.name())
+		op.r.note(ctx, roleProxy, "the proxy already stands in for every relation of migration %s: nothing to do", opts.name())
 	}
 	return res, err
 }
@@ -147,7 +141,7 @@ func (p *proxyPlan) readPrimary(ctx context.Context) error {
 	}
 	p.sel = selectRelations(all, p.opts.Migration, pst.published, pst.publication)
 	if len(p.sel.relations) == 0 {
-		return refused("create tables on the primary, or run setup first", "the primary has no tables for the proxy to stand in for")
+		return refused(remedy("create tables on the primary, or run setup first"), "the primary has no tables for the proxy to stand in for")
 	}
 	p.res.Skipped, p.res.Warnings = p.sel.skipped, append(p.res.Warnings, p.sel.warnings...)
 	err = withQualifiedNames(ctx, p.primary, func() error {

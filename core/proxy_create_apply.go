@@ -14,11 +14,6 @@ const fdwExtensionMarker = "pghandoff: installed by pghandoff proxy create"
 // part then fails, and replaced on the next run), then everything on the proxy in one
 // transaction.
 func (p *proxyPlan) apply(ctx context.Context, r *runner) error {
-	for _, s := range []*server{p.primary, p.proxy} {
-		if err := r.prepare(ctx, s); err != nil {
-			return err
-		}
-	}
 	if err := runTransaction(ctx, r, p.primary, p.primarySteps()); err != nil {
 		return err
 	}
@@ -27,7 +22,7 @@ func (p *proxyPlan) apply(ctx context.Context, r *runner) error {
 		return err
 	}
 	if err := runTransaction(ctx, r, p.proxy, steps); err != nil {
-		return withHint(err, "nothing was kept on the proxy: fix the cause (a function a default uses, a collation, a privilege), then run proxy create again")
+		return withHint(err, remedy("nothing was kept on the proxy: fix the cause (a function a default uses, a collation, a privilege), then run proxy create again"))
 	}
 	return nil
 }

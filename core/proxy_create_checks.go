@@ -10,7 +10,7 @@ import (
 
 func (p *proxyPlan) checkServer(ctx context.Context) error {
 	if !p.st.fdwAvailable {
-		return refused("install the postgres_fdw extension on the proxy's server (it ships with PostgreSQL's contrib modules), or ask its provider to allow it",
+		return refused(remedy("install the postgres_fdw extension on the proxy's server (it ships with PostgreSQL's contrib modules), or ask its provider to allow it"),
 			"the proxy has no postgres_fdw extension available")
 	}
 	srv := p.st.server
@@ -18,9 +18,9 @@ func (p *proxyPlan) checkServer(ctx context.Context) error {
 	case !srv.exists:
 		return nil
 	case srv.wrapper != "postgres_fdw":
-		return refused("choose another --name", "the proxy has a foreign server %s of wrapper %s", ident(p.opts.name()), srv.wrapper)
+		return refused(remedy("choose another ", OptName), "the proxy has a foreign server %s of wrapper %s", ident(p.opts.name()), srv.wrapper)
 	case !srv.pointsAt(p.opts.Primary):
-		return refused("if cutover already switched the proxy, there is nothing to create; otherwise run proxy remove first",
+		return refused(remedy("if cutover already switched the proxy, there is nothing to create; otherwise run proxy remove first"),
 			"the proxy's foreign server %s does not point at the primary %s", ident(p.opts.name()), p.opts.Primary)
 	}
 	return nil
@@ -33,7 +33,7 @@ func (p *proxyPlan) checkRoles(ctx context.Context) error {
 	}
 	for _, role := range p.roles {
 		if !slices.Contains(known, role) {
-			return refused("create the role on the proxy first, or check the name: it is matched exactly, case included",
+			return refused(remedy("create the role on the proxy first, or check the name: it is matched exactly, case included"),
 				"role %s does not exist on the proxy", ident(role))
 		}
 	}
@@ -50,7 +50,7 @@ func (p *proxyPlan) checkRelations(context.Context) error {
 	}
 	if len(clash) > 0 {
 		slices.Sort(clash)
-		return refused("drop or rename them on the proxy, or use another database as the proxy",
+		return refused(remedy("drop or rename them on the proxy, or use another database as the proxy"),
 			"the proxy already has relations of these names that are not foreign tables of server %s: %s", ident(p.opts.name()), joinList(clash, 10))
 	}
 	return nil
@@ -73,7 +73,7 @@ func (p *proxyPlan) checkTypes(context.Context) error {
 		}
 	}
 	if len(problems) > 0 {
-		return refused("create those types on the proxy, then run proxy create again: nothing was changed",
+		return refused(remedy("create those types on the proxy, then run proxy create again: nothing was changed"),
 			"the proxy lacks types the migration's columns use: %s", joinList(problems, 10))
 	}
 	return nil
@@ -98,7 +98,7 @@ func (p *proxyPlan) checkHelperSchemas(ctx context.Context) error {
 			return err
 		}
 		if st.exists && !st.ours {
-			return refused("choose another --name for the migration, or rename that schema",
+			return refused(remedy("choose another ", OptName, " for the migration, or rename that schema"),
 				"the %s already has a schema named %s that pghandoff did not create", s.role, ident(p.opts.helperSchema()))
 		}
 		if s == p.primary {

@@ -107,7 +107,7 @@ func (e *proxyEnv) setUp(schema string, mapRoles ...string) *core.ProxyCreateRes
 		e.t.Fatalf("setup: %v (%s)", err, core.Hint(err))
 	}
 	e.waitReady()
-	res, err := core.ProxyCreate(ctxFor(e.t, time.Minute), core.ProxyCreateOptions{Migration: e.m, MapRoles: mapRoles, Observer: e.observer()})
+	res, err := core.ProxyCreate(ctxFor(e.t, time.Minute), core.ProxyCreateOptions{Migration: e.m, MapRoles: mapRoles, Execution: core.Execution{Observer: e.observer()}})
 	if err != nil {
 		e.t.Fatalf("proxy create: %v (%s)\n%s", err, core.Hint(err), statementsText(res))
 	}
@@ -115,7 +115,7 @@ func (e *proxyEnv) setUp(schema string, mapRoles ...string) *core.ProxyCreateRes
 }
 
 func (e *proxyEnv) cutoverOptions() core.CutoverOptions {
-	return core.CutoverOptions{Migration: e.m, Observer: e.observer()}
+	return core.CutoverOptions{Migration: e.m, Execution: core.Execution{Observer: e.observer()}}
 }
 
 // proxyLeftovers lists what pghandoff objects remain on the proxy, and its helper schemas

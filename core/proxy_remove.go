@@ -9,9 +9,7 @@ import (
 // ProxyRemoveOptions configures ProxyRemove.
 type ProxyRemoveOptions struct {
 	Migration // Proxy required; with Primary and Replica, their helper objects go too
-	DryRun    bool
-	Timeouts  Timeouts
-	Observer
+	Execution
 }
 
 // ProxyRemoveResult lists what ProxyRemove removed, or under dry-run would remove.
@@ -30,9 +28,6 @@ type ProxyRemoveResult struct {
 // the failsafe's subscription, publication and slot. It works from any state and a second
 // run finds nothing to do. The application should no longer use the proxy.
 func ProxyRemove(ctx context.Context, opts ProxyRemoveOptions) (*ProxyRemoveResult, error) {
-	if err := opts.require(false, false, true); err != nil {
-		return nil, err
-	}
 	roles := []string{roleProxy}
 	if !opts.Primary.IsZero() {
 		roles = append(roles, rolePrimary)
@@ -40,16 +35,15 @@ func ProxyRemove(ctx context.Context, opts ProxyRemoveOptions) (*ProxyRemoveResu
 	if !opts.Replica.IsZero() {
 		roles = append(roles, roleReplica)
 	}
-	s, err := openSession(ctx, opts.Migration, "proxy remove", opts.DryRun, roles...)
+	op, err := beginOperation(ctx, "proxy remove", opts.Migration, opts.Execution, roles...)
 	if err != nil {
 		return nil, err
 	}
-	defer s.close()
-	pr := &proxyRemoval{opts: opts, proxy: s.proxy, primary: s.primary, replica: s.replica,
-		res: &ProxyRemoveResult{Name: opts.name(), DryRun: opts.DryRun, Removed: []string{}},
-		r:   &runner{op: "proxy remove", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
+	defer op.close()
+	pr := &proxyRemoval{opts: opts, proxy: op.proxy, primary: op.primary, replica: op.replica, r: op.r,
+		res: &ProxyRemoveResult{Name: opts.name(), DryRun: opts.DryRun, Removed: []string{}}}
 	err = pr.run(ctx)
-	pr.res.Statements = pr.r.done
+	pr.res.Statements = op.statements()
 	if err == nil && len(pr.res.Removed) == 0 {
 		pr.r.note(ctx, "", "nothing of migration %s's proxy was left to remove", opts.name())
 	}
@@ -68,13 +62,6 @@ func (pr *proxyRemoval) removed(format string, args ...any) {
 }
 
 func (pr *proxyRemoval) run(ctx context.Context) error {
-	for _, s := range []*server{pr.proxy, pr.primary, pr.replica} {
-		if s != nil {
-			if err := pr.r.prepare(ctx, s); err != nil {
-				return err
-			}
-		}
-	}
 	if err := pr.removeFromProxy(ctx); err != nil {
 		return err
 	}
@@ -100,7 +87,7 @@ func (pr *proxyRemoval) removeFromProxy(ctx context.Context) error {
 		return err
 	}
 	if srv.exists && srv.wrapper != "postgres_fdw" {
-		return refused("check --name", "the proxy's foreign server %s is not a postgres_fdw server pghandoff made", ident(m.name()))
+		return refused(remedy("check the ", OptName), "the proxy's foreign server %s is not a postgres_fdw server pghandoff made", ident(m.name()))
 	}
 	types, err := pr.proxy.queryStrings(ctx, `SELECT format('%I.%I', n.nspname, t.typname) FROM pg_type t
 		JOIN pg_namespace n ON n.oid = t.typnamespace WHERE obj_description(t.oid, 'pg_type') = $1 ORDER BY 1`, m.marker())
@@ -124,7 +111,7 @@ func (pr *proxyRemoval) removeFromProxy(ctx context.Context) error {
 	}
 	if err := pr.dropProxyObjects(ctx, srv, types, schemas, helper); err != nil {
 		rollback(pr.proxy)
-		return withHint(err, "nothing was removed from the proxy: fix the cause, then run proxy remove again")
+		return withHint(err, remedy("nothing was removed from the proxy: fix the cause, then run proxy remove again"))
 	}
 	if err := pr.r.exec(ctx, pr.proxy, "COMMIT", ""); err != nil {
 		rollback(pr.proxy)
@@ -211,7 +198,7 @@ func (pr *proxyRemoval) removeFailsafe(ctx context.Context) error {
 			return err
 		} else if !free && !pr.opts.DryRun {
 			return withHint(fmt.Errorf("the replica's failsafe slot %s is in use", m.failsafeName()),
-				"give --primary too, so that proxy remove drops the old primary's failsafe subscription first")
+				remedy("give ", OptPrimary, " too, so that proxy remove drops the old primary's failsafe subscription first"))
 		}
 		if err := pr.r.exec(ctx, pr.replica, fmt.Sprintf("SELECT pg_drop_replication_slot(%s)", literal(m.failsafeName())), ""); err != nil {
 			return err
@@ -228,7 +215,7 @@ func (pr *proxyRemoval) removeFailsafe(ctx context.Context) error {
 }
 
 // removeHelpers drops the helper schema of the primary or the replica. On the primary, a
-// fence still in place keeps its records (and so the schema) so that fence --undo can still
+// fence still in place keeps its records (and so the schema) so that undoing the fence can still
 // restore the roles exactly; only the sequence views go.
 func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 	m := pr.opts.Migration
@@ -256,6 +243,6 @@ func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 	if len(views) > 0 {
 		pr.removed("%d sequence view(s) on the %s", len(views), s.role)
 	}
-	pr.res.Warnings = append(pr.res.Warnings, fmt.Sprintf("roles are still fenced on the %s: schema %s keeps their prior settings until fence --undo", s.role, m.helperSchema()))
+	pr.res.Warnings = append(pr.res.Warnings, fmt.Sprintf("roles are still fenced on the %s: schema %s keeps their prior settings until the fence is undone", s.role, m.helperSchema()))
 	return nil
 }

@@ -9,20 +9,6 @@ import (
 	"strings"
 )
 
-// DefaultFDWOptions are the postgres_fdw server options pghandoff sets, chosen by measuring
-// an application's traffic through the proxy (see BENCHMARKS.md, "Issue 3"):
-//   - fetch_size: rows per round trip when reading; the default, 100, makes a scan of 10,000
-//     rows take 100 round trips.
-//   - batch_size: rows per INSERT round trip for multi-row inserts and COPY (PG14+); the
-//     default, 1, sends one statement per row.
-//   - keep_connections: keep each session's connection to the server between transactions
-//     (the default, said explicitly so that nobody's ALTER SERVER turns it off unnoticed).
-var DefaultFDWOptions = map[string]string{
-	"fetch_size":       "1000",
-	"batch_size":       "100",
-	"keep_connections": "on",
-}
-
 // fdwOptionMinMajor is the proxy version that knows each tuning option.
 var fdwOptionMinMajor = map[string]int{"batch_size": 14, "keep_connections": 14, "parallel_commit": 15}
 

@@ -15,18 +15,17 @@ type Statement struct {
 // Timeouts bound every statement that takes locks or changes schema, so that pghandoff never
 // queues behind a long transaction on a production server and blocks everyone after it.
 type Timeouts struct {
-	Lock      time.Duration // lock_timeout; default 5s
-	Statement time.Duration // statement_timeout; default 5m
+	Lock      time.Duration // lock_timeout; DefaultLockTimeout when 0
+	Statement time.Duration // statement_timeout; DefaultStatementTimeout when 0
 }
 
-func (t Timeouts) withDefaults() Timeouts {
-	if t.Lock <= 0 {
-		t.Lock = 5 * time.Second
+func (t Timeouts) withDefaults() (Timeouts, error) {
+	var err error
+	if t.Lock, err = orDefault(OptLockTimeout, t.Lock, DefaultLockTimeout); err != nil {
+		return t, err
 	}
-	if t.Statement <= 0 {
-		t.Statement = 5 * time.Minute
-	}
-	return t
+	t.Statement, err = orDefault(OptStatementTimeout, t.Statement, DefaultStatementTimeout)
+	return t, err
 }
 
 // lockRetries is how often a statement that timed out waiting for a lock is tried again.
@@ -41,11 +40,11 @@ type runner struct {
 	done     []Statement
 }
 
-// prepare sets the DDL timeouts on a server's session before the runner uses it.
+// prepare sets the DDL timeouts on a server's session before the runner uses it. The runner's
+// timeouts have their defaults applied (beginOperation).
 func (r *runner) prepare(ctx context.Context, s *server) error {
-	t := r.timeouts.withDefaults()
 	_, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d; SET statement_timeout = %d",
-		t.Lock.Milliseconds(), t.Statement.Milliseconds()))
+		r.timeouts.Lock.Milliseconds(), r.timeouts.Statement.Milliseconds()))
 	if err != nil {
 		return fmt.Errorf("%s: set timeouts: %w", s.role, err)
 	}

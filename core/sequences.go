@@ -9,11 +9,9 @@ import (
 // SequencesOptions configures Sequences.
 type SequencesOptions struct {
 	Migration
-	Skip     int64         // seconds of observed use to move ahead by; 3600 when 0, as ff-seq.sh
-	Window   time.Duration // how long to watch the primary's sequences; 10s when 0
-	DryRun   bool          // read and compute, change nothing
-	Timeouts Timeouts
-	Observer
+	Skip   int64         // seconds of observed use to move ahead by; DefaultSkip when 0
+	Window time.Duration // how long to watch the primary's sequences; DefaultWindow when 0
+	Execution
 }
 
 // SequencesResult is what Sequences read and set.
@@ -36,24 +34,21 @@ type SequencesResult struct {
 // observed use ahead of the primary. It never moves a sequence backwards and refuses,
 // changing nothing, to take one past its maximum.
 func Sequences(ctx context.Context, opts SequencesOptions) (*SequencesResult, error) {
-	if err := opts.require(true, true, false); err != nil {
+	var err error
+	if opts.Skip, err = orDefault(OptSkip, opts.Skip, DefaultSkip); err != nil {
 		return nil, err
 	}
-	if opts.Skip <= 0 {
-		opts.Skip = 3600
+	if opts.Window, err = orDefault(OptWindow, opts.Window, DefaultWindow); err != nil {
+		return nil, err
 	}
-	if opts.Window <= 0 {
-		opts.Window = 10 * time.Second
-	}
-	s, err := openSession(ctx, opts.Migration, "sequences", opts.DryRun, rolePrimary, roleReplica)
+	op, err := beginOperation(ctx, "sequences", opts.Migration, opts.Execution, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err
 	}
-	defer s.close()
+	defer op.close()
 	res := &SequencesResult{Name: opts.name(), DryRun: opts.DryRun, SkipSeconds: opts.Skip, Sequences: []SequenceSet{}}
-	r := &runner{op: "sequences", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}
-	err = fastForward(ctx, opts, r, s.primary, s.replica, res)
-	res.Statements = r.done
+	err = fastForward(ctx, opts, op.r, op.primary, op.replica, res)
+	res.Statements = op.statements()
 	return res, err
 }
 
@@ -109,8 +104,5 @@ func fastForward(ctx context.Context, opts SequencesOptions, r *runner, primary,
 		}
 	}
 	res.Sequences = sets
-	if err := r.prepare(ctx, replica); err != nil {
-		return err
-	}
 	return r.batch(ctx, replica, stmts)
 }

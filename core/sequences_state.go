@@ -159,11 +159,11 @@ func checkSequenceAccess(onPrimary, onReplica []seqInfo) error {
 		}
 	}
 	if len(unreadable) > 0 {
-		return refused("GRANT SELECT ON those sequences to the users of the primary and replica connection strings",
+		return refused(remedy("GRANT SELECT ON those sequences to the users of the ", OptPrimary, " and ", OptReplica, " connection strings"),
 			"cannot read %d sequence(s): %s", len(unreadable), tableList(firstN(unreadable, 10)))
 	}
 	if len(unwritable) > 0 {
-		return refused("GRANT UPDATE ON those sequences to the user of the replica connection string",
+		return refused(remedy("GRANT UPDATE ON those sequences to the user of the ", OptReplica, " connection string"),
 			"cannot set %d sequence(s) on the replica: %s", len(unwritable), tableList(firstN(unwritable, 10)))
 	}
 	return nil
@@ -198,7 +198,7 @@ func planSequenceSets(onPrimary, onReplica []seqInfo, steps func(i int) float64)
 		stmts = append(stmts, setvalStatement(q, target))
 	}
 	if len(overflow) > 0 {
-		return nil, nil, refused("raise those sequences' MAXVALUE on the replica (ALTER SEQUENCE ... AS bigint MAXVALUE ...), or use a smaller skip or margin",
+		return nil, nil, refused(remedy("raise those sequences' MAXVALUE on the replica (ALTER SEQUENCE ... AS bigint MAXVALUE ...), or use a smaller ", OptSkip, " or ", OptMargin),
 			"%d sequence(s) would pass their maximum on the replica: %s", len(overflow), strings.Join(firstN(overflow, 10), ", "))
 	}
 	return sets, stmts, nil

@@ -40,7 +40,7 @@ func TestSequences(t *testing.T) {
 			t.Fatalf("setup: %v", err)
 		}
 		e.execReplica(`SELECT setval('public.countdown', -500000)`) // the replica is ahead already
-		opts := core.SequencesOptions{Migration: e.m, Window: time.Second, Skip: 60, Observer: core.Observer{Logger: testLogger(t)}}
+		opts := core.SequencesOptions{Migration: e.m, Window: time.Second, Skip: 60, Execution: core.Execution{Observer: core.Observer{Logger: testLogger(t)}}}
 
 		// A steady writer on the primary: about 100 orders a second.
 		stop := make(chan struct{})

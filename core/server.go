@@ -19,9 +19,6 @@ const (
 	roleProxy   = "proxy"
 )
 
-// defaultConnectTimeout bounds how long an unreachable server can hold an operation.
-const defaultConnectTimeout = 10 * time.Second
-
 // server is one open connection to one of the migration's servers.
 type server struct {
 	role    string
@@ -68,21 +65,31 @@ func (s *server) versionString() string {
 	return fmt.Sprintf("%d.%d", s.version/10000, s.version%10000)
 }
 
+// roleOption is the option that gives role's connection string, for remedies that point at
+// it; a role that is not one of the migration's servers is named in words.
+func roleOption(role string) any {
+	switch role {
+	case rolePrimary, roleReplica, roleProxy:
+		return Option(role)
+	}
+	return role + "'s"
+}
+
 // connectError explains a failed connection without quoting the connection string.
 func connectError(role string, dsn DSN, err error) error {
 	wrapped := fmt.Errorf("connect to %s %s: %w", role, dsn, unwrapConnect(err))
 	var netErr net.Error
 	switch code := sqlState(err); {
 	case code == codeInvalidPassword || code == codeInvalidAuth:
-		return withHint(wrapped, "check the user name and password in the %s connection string", role)
+		return withHint(wrapped, remedy("check the user name and password in the ", roleOption(role), " connection string"))
 	case code == codeInvalidCatalogName:
-		return withHint(wrapped, "check the database name in the %s connection string", role)
+		return withHint(wrapped, remedy("check the database name in the ", roleOption(role), " connection string"))
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		return withHint(wrapped, "the %s did not answer in time: check the host and port, and that a firewall or security group lets this machine reach it", role)
+		return withHint(wrapped, remedyf("the %s did not answer in time: check the host and port, and that a firewall or security group lets this machine reach it", role))
 	case errors.Is(err, context.Canceled):
 		return wrapped
 	default:
-		return withHint(wrapped, "check that the %s is running and reachable at %s:%d from this machine", role, dsn.Host(), dsn.Port())
+		return withHint(wrapped, remedyf("check that the %s is running and reachable at %s:%d from this machine", role, dsn.Host(), dsn.Port()))
 	}
 }
 

@@ -22,14 +22,14 @@ func checkWalLevel(ctx context.Context, primary *server) error {
 		return fmt.Errorf("primary: read wal_level: %w", err)
 	}
 	if level != "logical" {
-		return refused(walLevelRemedy, "the primary's wal_level is %s, and logical replication needs logical", level)
+		return refused(remedy(walLevelRemedy), "the primary's wal_level is %s, and logical replication needs logical", level)
 	}
 	return nil
 }
 
 func checkPrimaryVersion(primary *server) error {
 	if primary.major() < minPrimaryMajor {
-		return refused("upgrade the primary to PostgreSQL 13 or newer first",
+		return refused(remedy("upgrade the primary to PostgreSQL 13 or newer first"),
 			"the primary runs PostgreSQL %s; pghandoff needs %d or newer", primary.versionString(), minPrimaryMajor)
 	}
 	return nil

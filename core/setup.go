@@ -8,10 +8,8 @@ import (
 type SetupOptions struct {
 	Migration
 	Selection
-	DryRun   bool   // print the statements, change nothing
-	PgDump   string // the pg_dump to run; FindPgDump() when empty
-	Timeouts Timeouts
-	Observer
+	PgDump string // the pg_dump to run; FindPgDump() when empty
+	Execution
 }
 
 // SetupResult is what Setup did, or under dry-run would do.
@@ -33,34 +31,30 @@ type SetupResult struct {
 // changing anything, so a refused setup leaves nothing behind, and it only does what is
 // missing, so running it again after a success or a crash converges.
 func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
-	if err := opts.require(true, true, false); err != nil {
-		return nil, err
-	}
 	if opts.PgDump == "" {
 		opts.PgDump = FindPgDump()
 	}
 	res := &SetupResult{Name: opts.name(), DryRun: opts.DryRun}
-	session, err := openSession(ctx, opts.Migration, "setup", opts.DryRun, rolePrimary, roleReplica)
+	op, err := beginOperation(ctx, "setup", opts.Migration, opts.Execution, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err
 	}
-	defer session.close()
-	if err := checkPrimaryVersion(session.primary); err != nil {
+	defer op.close()
+	if err := checkPrimaryVersion(op.primary); err != nil {
 		return nil, err
 	}
-	if err := checkWalLevel(ctx, session.primary); err != nil {
+	if err := checkWalLevel(ctx, op.primary); err != nil {
 		return nil, err
 	}
-	s, err := planSetup(ctx, opts, session.primary, session.replica, res)
+	s, err := planSetup(ctx, opts, op.primary, op.replica, res)
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{op: "setup", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}
-	err = s.apply(ctx, r)
-	res.Statements = r.done
-	res.Changed = len(r.done) > 0
+	err = s.apply(ctx, op.r)
+	res.Statements = op.statements()
+	res.Changed = len(res.Statements) > 0
 	if err == nil && !res.Changed {
-		r.note(ctx, "", "migration %s is already set up: nothing to do", opts.name())
+		op.r.note(ctx, "", "migration %s is already set up: nothing to do", opts.name())
 	}
 	return res, err
 }

@@ -57,11 +57,11 @@ func (p *setupPlan) read(ctx context.Context) error {
 // the operator opted in.
 func (p *setupPlan) checkTables(context.Context) error {
 	if len(p.tables.unknownNames) > 0 {
-		return refused("check the names: they are matched exactly, case included; quote a name holding a dot or a comma",
+		return refused(remedy("check the names: they are matched exactly, case included; quote a name holding a dot or a comma"),
 			"not found on the primary: %s", strings.Join(p.tables.unknownNames, ", "))
 	}
 	if len(p.tables.noIdentity) > 0 && !p.opts.ReplicaIdentityFull {
-		return refused("add a primary key to each, or exclude them with --exclude-tables, or pass --replica-identity-full to have pghandoff set REPLICA IDENTITY FULL on them (UPDATE and DELETE then log whole old rows)",
+		return refused(remedy("add a primary key to each, or exclude them with ", OptExcludeTables, ", or set ", OptReplicaIdentityFull, " to have pghandoff set REPLICA IDENTITY FULL on them (UPDATE and DELETE then log whole old rows)"),
 			"%d table(s) have no primary key or replica identity, and publishing them would make every UPDATE and DELETE on them fail on the primary: %s",
 			len(p.tables.noIdentity), tableList(p.tables.noIdentity))
 	}
@@ -75,7 +75,7 @@ func (p *setupPlan) checkExtensions(ctx context.Context) error {
 		return err
 	}
 	if len(missing) > 0 && !p.rst.sentinel {
-		return refused("install them on the replica (or ask its provider to allow them), then run setup again",
+		return refused(remedy("install them on the replica (or ask its provider to allow them), then run setup again"),
 			"the primary uses extensions the replica does not have: %s", strings.Join(missing, ", "))
 	}
 	return nil
@@ -96,13 +96,13 @@ func (p *setupPlan) checkSlot(context.Context) error {
 	name, slot := p.opts.name(), p.pst.slot
 	switch {
 	case p.pst.slotElsewhere != "":
-		return refused("choose another --name: slot names are shared by every database of a server",
+		return refused(remedy("choose another ", OptName, ": slot names are shared by every database of a server"),
 			"a replication slot named %s already exists on the primary, for database %s", name, p.pst.slotElsewhere)
 	case slot != nil && slot.plugin != "pgoutput":
-		return refused("choose another --name, or drop that slot if it is unused",
+		return refused(remedy("choose another ", OptName, ", or drop that slot if it is unused"),
 			"a replication slot named %s exists on the primary with plugin %s", name, slot.plugin)
 	case slot != nil && slot.active && p.rst.subscription == nil:
-		return refused("choose another --name: this slot feeds some other subscriber",
+		return refused(remedy("choose another ", OptName, ": this slot feeds some other subscriber"),
 			"replication slot %s is in use on the primary, but the replica has no subscription of that name", name)
 	}
 	return nil
@@ -133,7 +133,7 @@ func (p *setupPlan) checkNoFailsafe(ctx context.Context) error {
 		return fmt.Errorf("replica: look for the failsafe: %w", err)
 	}
 	if failsafe {
-		return refused("to start over, run proxy remove (with --primary and --replica) and teardown first",
+		return refused(remedy("to start over, run ", Run(CmdProxyRemove, OptPrimary, OptReplica), " and ", CmdTeardown, " first"),
 			"migration %s was cut over with the failsafe: the replica is the primary now, and replication from the old primary stays off so that changes do not flow both ways", p.opts.name())
 	}
 	return nil
@@ -147,7 +147,7 @@ func (p *setupPlan) checkReplicaEmpty(ctx context.Context) error {
 	}
 	clash := slices.DeleteFunc(found, func(t TableName) bool { return t == p.opts.sentinel() })
 	if len(clash) > 0 {
-		return refused("set up into an empty database, or drop those tables on the replica first",
+		return refused(remedy("set up into an empty database, or drop those tables on the replica first"),
 			"the replica already has %d of the tables the schema import would create: %s", len(clash), tableList(firstN(clash, 10)))
 	}
 	return nil

@@ -83,12 +83,12 @@ func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
 		err := r.exec(ctx, p.replica, fmt.Sprintf(format, literal(p.opts.Primary.ConnInfo())),
 			fmt.Sprintf(format, literal(p.opts.Primary.redactedConnInfo())))
 		if err != nil && strings.HasPrefix(sqlState(err), "08") {
-			return withHint(err, "%s", subscriptionUnreachableHint)
+			return withHint(err, remedyf("%s", subscriptionUnreachableHint))
 		}
 		return err
 	}
 	if !slices.Contains(sub.publications, name) {
-		return refused("choose another --name", "the replica's subscription %s subscribes to %v, not to publication %s", name, sub.publications, name)
+		return refused(remedy("choose another ", OptName), "the replica's subscription %s subscribes to %v, not to publication %s", name, sub.publications, name)
 	}
 	if !sub.enabled {
 		if err := r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s ENABLE", ident(name)), ""); err != nil {

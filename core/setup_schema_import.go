@@ -16,15 +16,15 @@ func sentinelDDL(m Migration) string {
 
 var setStatement = regexp.MustCompile(`(?is)^SET\s+(?:SESSION\s+|LOCAL\s+)?([a-z_][a-z0-9_.]*)\s*(?:=|TO\s)`)
 
-// importSchema loads what pg_dump writes with dumpArgs into the replica in one transaction,
+// importSchema loads what pg_dump writes with the options dump into the replica in one transaction,
 // then runs finally in it: an interrupted import leaves nothing, and a finished one is
 // recognised by what finally creates (the sentinel table). It stops at the first statement
 // that fails and shows it.
-func importSchema(ctx context.Context, r *runner, m Migration, replica *server, pgDump string, dumpArgs []string, finally ...string) error {
+func importSchema(ctx context.Context, r *runner, m Migration, replica *server, pgDump string, dump dumpOptions, finally ...string) error {
 	r.note(ctx, rolePrimary, "dumping the schema with pg_dump")
-	script, err := runPgDump(ctx, pgDump, m.Primary, dumpArgs...)
+	script, err := runPgDump(ctx, pgDump, m.Primary, dump)
 	if err != nil {
-		return withHint(err, "check that the primary's user may read every schema, and that pg_dump is at least as new as the primary")
+		return withHint(err, remedy("check that the primary's user may read every schema, and that pg_dump is at least as new as the primary"))
 	}
 	statements := splitScript(script)
 	settings, err := replica.queryStrings(ctx, "SELECT name::text FROM pg_settings")
@@ -44,7 +44,7 @@ func importSchema(ctx context.Context, r *runner, m Migration, replica *server, 
 		if err := r.exec(ctx, replica, stmt, ""); err != nil {
 			rollback(replica)
 			return withHint(fmt.Errorf("schema import stopped at statement %d of %d: %w", i+1, len(statements), err),
-				"fix the cause on the replica (a missing role, extension or type, or an object that already exists), then run setup again: nothing of the import was kept")
+				remedy("fix the cause on the replica (a missing role, extension or type, or an object that already exists), then run setup again: nothing of the import was kept"))
 		}
 	}
 	for _, stmt := range finally {

@@ -11,11 +11,6 @@ import (
 // anything changes on the primary; then identities, sentinel, publication, the slot (after
 // the publication, which decoding must see), and the subscription last.
 func (p *setupPlan) apply(ctx context.Context, r *runner) error {
-	for _, s := range []*server{p.primary, p.replica} {
-		if err := r.prepare(ctx, s); err != nil {
-			return err
-		}
-	}
 	steps := []func(context.Context, *runner) error{
 		p.importSchema, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
 	}
@@ -83,7 +78,7 @@ func (p *setupPlan) importSchema(ctx context.Context, r *runner) error {
 	if p.rst.sentinel {
 		return p.importNewTables(ctx, r)
 	}
-	args := schemaDumpArgs(p.opts.Migration, p.opts.Selection, p.extensions, p.dumpMajor)
+	args := schemaDumpOptions(p.opts.Migration, p.opts.Selection, p.extensions, p.dumpMajor)
 	if err := importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, args, sentinelDDL(p.opts.Migration)); err != nil {
 		return err
 	}
@@ -108,5 +103,5 @@ func (p *setupPlan) importNewTables(ctx context.Context, r *runner) error {
 		return nil
 	}
 	r.note(ctx, roleReplica, "importing %d table(s) created on the primary since setup: %s", len(absent), tableList(absent))
-	return importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, tableDumpArgs(absent))
+	return importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, tableDumpOptions(absent))
 }

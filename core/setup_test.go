@@ -103,7 +103,7 @@ func TestSetupRefusesTableWithoutIdentity(t *testing.T) {
 		if want := `"public"."audit_log"`; !contains([]string{err.Error()}, want) {
 			t.Fatalf("error %q does not name %s", err, want)
 		}
-		if core.Hint(err) == "" {
+		if core.Hint(err).IsZero() {
 			t.Fatal("no hint")
 		}
 		if left := e.leftovers(); len(left) > 0 {
@@ -187,7 +187,7 @@ func TestSchemaImportStopsAtFirstError(t *testing.T) {
 	if err == nil || !contains([]string{err.Error()}, "schema import stopped at statement") || !contains([]string{err.Error()}, `CREATE SCHEMA inventory`) {
 		t.Fatalf("setup into a replica with a clashing schema: %v", err)
 	}
-	if core.Hint(err) == "" {
+	if core.Hint(err).IsZero() {
 		t.Fatal("no remedy")
 	}
 	if n := e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = 'Billing'`); n != 0 {

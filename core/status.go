@@ -9,23 +9,21 @@ import (
 type StatusOptions struct {
 	Migration
 	MaxLag          int64         // lag in bytes under which the migration is ready; DefaultMaxLag when 0
-	SentinelTimeout time.Duration // how long to wait for the sentinel row; 5s when 0
+	SentinelTimeout time.Duration // how long to wait for the sentinel row; DefaultSentinelTimeout when 0
 	NoSentinel      bool          // do not write a sentinel row to the primary
 	Observer
 }
 
-func (o StatusOptions) maxLag() int64 {
-	if o.MaxLag <= 0 {
-		return DefaultMaxLag
+// withDefaults applies the rule for zero (defaults.go) to every option.
+func (o StatusOptions) withDefaults() (StatusOptions, error) {
+	var err error
+	if o.MaxLag, err = orDefault(OptMaxLag, o.MaxLag, DefaultMaxLag); err != nil {
+		return o, err
 	}
-	return o.MaxLag
-}
-
-func (o StatusOptions) sentinelTimeout() time.Duration {
-	if o.SentinelTimeout <= 0 {
-		return 5 * time.Second
+	if o.SentinelTimeout <= 0 { // not an option of any front end
+		o.SentinelTimeout = DefaultSentinelTimeout
 	}
-	return o.SentinelTimeout
+	return o, nil
 }
 
 // GetStatus reports on a migration's replication: per-table state, lag, a sentinel round

@@ -24,7 +24,11 @@ type statusChecker struct {
 }
 
 func newStatusChecker(ctx context.Context, opts StatusOptions, operation string) (*statusChecker, error) {
-	if err := opts.require(true, true, false); err != nil {
+	if err := opts.requireRoles(rolePrimary, roleReplica); err != nil {
+		return nil, err
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	primary, err := openServer(ctx, rolePrimary, opts.Primary, operation)
@@ -46,7 +50,7 @@ func (c *statusChecker) close() {
 
 func (c *statusChecker) check(ctx context.Context) (*Status, error) {
 	name := c.opts.name()
-	st := &Status{Name: name, CheckedAt: time.Now().UTC(), MaxLagBytes: c.opts.maxLag(), TableCounts: map[string]int{},
+	st := &Status{Name: name, CheckedAt: time.Now().UTC(), MaxLagBytes: c.opts.MaxLag, TableCounts: map[string]int{},
 		Tables: []TableState{}, PrimaryVersion: c.primary.versionString(), ReplicaVersion: c.replica.versionString()}
 	pst, err := readPrimaryState(ctx, c.primary, c.opts.Migration)
 	if err != nil {

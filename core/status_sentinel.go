@@ -32,7 +32,7 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 	if err != nil {
 		return fmt.Errorf("primary: write sentinel row: %w", err)
 	}
-	deadline := time.Now().Add(c.opts.sentinelTimeout())
+	deadline := time.Now().Add(c.opts.SentinelTimeout)
 	for {
 		arrived, err := c.replica.exists(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE ts = $1)`, sentinel), ts)
 		if err != nil {
@@ -44,7 +44,7 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 			break
 		}
 		if time.Now().After(deadline) {
-			st.Reasons = append(st.Reasons, fmt.Sprintf("a sentinel row written to the primary did not reach the replica within %s", c.opts.sentinelTimeout()))
+			st.Reasons = append(st.Reasons, fmt.Sprintf("a sentinel row written to the primary did not reach the replica within %s", c.opts.SentinelTimeout))
 			break
 		}
 		if err := sleep(ctx, 5*time.Millisecond); err != nil {

@@ -68,6 +68,3 @@ type PublicationStatus struct {
 var tableStates = map[string]string{
 	"i": "init", "d": "copy", "f": "copied", "s": "sync", "r": "ready",
 }
-
-// DefaultMaxLag is the lag under which a migration counts as caught up.
-const DefaultMaxLag int64 = 1 << 20

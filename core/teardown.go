@@ -7,18 +7,17 @@ import (
 // TeardownOptions configures Teardown.
 type TeardownOptions struct {
 	Migration
-	Drop     bool   // also drop, on the replica, every object the schema import created
-	Confirm  bool   // required with Drop: the operator confirmed it
-	DryRun   bool   // print the statements, change nothing
-	PgDump   string // for Drop; FindPgDump() when empty
-	Timeouts Timeouts
-	Observer
+	Drop    bool   // also drop, on the replica, every object the schema import created
+	Confirm bool   // required with Drop: the operator confirmed it
+	PgDump  string // for Drop; FindPgDump() when empty
+	Execution
 }
 
 // TeardownResult lists what Teardown removed, or under dry-run would remove.
 type TeardownResult struct {
 	Name       string      `json:"name"`
 	DryRun     bool        `json:"dry_run"`
+	Drop       bool        `json:"drop"` // the imported schema was dropped too (or, under dry-run, would be)
 	Removed    []string    `json:"removed"`
 	Warnings   []string    `json:"warnings,omitempty"`
 	Statements []Statement `json:"statements"`
@@ -29,23 +28,19 @@ type TeardownResult struct {
 // synchronisation slots an interrupted copy leaves), the sentinel tables, and the replica
 // identities setup changed. With Drop it also drops the imported schema on the replica.
 func Teardown(ctx context.Context, opts TeardownOptions) (*TeardownResult, error) {
-	if err := opts.require(true, true, false); err != nil {
-		return nil, err
-	}
 	if opts.Drop && !opts.Confirm && !opts.DryRun {
-		return nil, refused("add --yes to confirm, or --dry-run to see what it would drop",
-			"--drop deletes every replicated table and its data on the replica")
+		return nil, refused(remedy("add ", OptYes, " to confirm, or ", OptDryRun, " to see what it would drop"),
+			"dropping deletes every replicated table and its data on the replica")
 	}
-	session, err := openSession(ctx, opts.Migration, "teardown", opts.DryRun, rolePrimary, roleReplica)
+	op, err := beginOperation(ctx, "teardown", opts.Migration, opts.Execution, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err
 	}
-	defer session.close()
-	t := &teardown{opts: opts, primary: session.primary, replica: session.replica,
-		res: &TeardownResult{Name: opts.name(), DryRun: opts.DryRun, Removed: []string{}},
-		r:   &runner{op: "teardown", dryRun: opts.DryRun, obs: opts.Observer, timeouts: opts.Timeouts}}
+	defer op.close()
+	t := &teardown{opts: opts, primary: op.primary, replica: op.replica, r: op.r,
+		res: &TeardownResult{Name: opts.name(), DryRun: opts.DryRun, Drop: opts.Drop, Removed: []string{}}}
 	err = t.run(ctx)
-	t.res.Statements = t.r.done
+	t.res.Statements = op.statements()
 	return t.res, err
 }
 
@@ -65,11 +60,6 @@ func (t *teardown) run(ctx context.Context) error {
 	}
 	if t.rst, err = readReplicaState(ctx, t.replica, t.opts.Migration); err != nil {
 		return err
-	}
-	for _, s := range []*server{t.primary, t.replica} {
-		if err := t.r.prepare(ctx, s); err != nil {
-			return err
-		}
 	}
 	// The subscription goes first: while it runs, it holds the slot on the primary.
 	steps := []func(context.Context) error{t.dropSubscription, t.dropPublication, t.dropSlots,

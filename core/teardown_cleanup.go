@@ -46,7 +46,7 @@ func (t *teardown) dropSentinels(ctx context.Context) error {
 // partitions' inherited keys, and the cascading drops remove what they would.
 // dropHelperSchemas removes pghandoff's helper schema where nothing is left in it, and says
 // what keeps it where something is: the proxy's sequence views and the failsafe go with
-// proxy remove, fence records with fence --undo.
+// proxy remove, fence records with undoing the fence.
 func (t *teardown) dropHelperSchemas(ctx context.Context) error {
 	for _, s := range []*server{t.primary, t.replica} {
 		before, err := readHelperSchema(ctx, s, t.opts.Migration)
@@ -62,7 +62,7 @@ func (t *teardown) dropHelperSchemas(ctx context.Context) error {
 		}
 		if !dropped {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the proxy's sequence views, the failsafe's record or fence records; "+
-				"pghandoff proxy remove --primary ... --replica ... removes the first two, fence --undo the last", ident(t.opts.helperSchema()), s.role))
+				"proxy remove, given the primary and the replica, removes the first two; undoing the fence, the last", ident(t.opts.helperSchema()), s.role))
 		} else {
 			t.removed(fmt.Sprintf("helper schema %s on the %s", t.opts.helperSchema(), s.role))
 		}
@@ -85,8 +85,8 @@ func (t *teardown) dropSchema(ctx context.Context) error {
 	if _, _, err := checkPgDump(ctx, pgDump, t.primary); err != nil {
 		return err
 	}
-	args := append(schemaDumpArgs(t.opts.Migration, Selection{Schemas: t.pst.meta.Schemas}, nil, 0), "--clean", "--if-exists")
-	script, err := runPgDump(ctx, pgDump, t.opts.Primary, args...)
+	opts := schemaDumpOptions(t.opts.Migration, Selection{Schemas: t.pst.meta.Schemas}, nil, 0).with("clean").with("if-exists")
+	script, err := runPgDump(ctx, pgDump, t.opts.Primary, opts)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (t *teardown) dropSchema(ctx context.Context) error {
 	for _, stmt := range drops {
 		if err := t.r.exec(ctx, t.replica, stmt, ""); err != nil {
 			rollback(t.replica)
-			return withHint(err, "nothing was dropped; fix the cause on the replica and run teardown --drop again")
+			return withHint(err, remedy("nothing was dropped; fix the cause on the replica and run ", Run(CmdTeardown, OptDrop), " again"))
 		}
 	}
 	if err := t.r.exec(ctx, t.replica, "COMMIT", ""); err != nil {

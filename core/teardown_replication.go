@@ -103,7 +103,7 @@ func (t *teardown) waitSlotInactive(ctx context.Context, slot string) error {
 		}
 		if time.Now().After(deadline) {
 			return withHint(fmt.Errorf("replication slot %s is still in use by process %d on the primary", slot, *pid),
-				"something else consumes this slot: stop it, or end its session with SELECT pg_terminate_backend(%d), then run teardown again", *pid)
+				remedyf("something else consumes this slot: stop it, or end its session with SELECT pg_terminate_backend(%d), then run teardown again", *pid))
 		}
 		if err := sleep(ctx, 200*time.Millisecond); err != nil {
 			return err

@@ -4,12 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
-
-// DefaultMargin is how many values cutover moves each sequence past the old primary's, for
-// writers that reach the old primary without the proxy. Every front end offers it as its
-// default.
-const DefaultMargin int64 = 1000
 
 // byteUnits are multiples of 1024, whatever the spelling: lag thresholds are WAL sizes, and
 // PostgreSQL counts those in binary units.
@@ -44,4 +40,33 @@ func FormatBytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %ciB", v, suffix[i])
+}
+
+// FormatBytesExact writes a byte count in the largest binary unit that divides it, exactly,
+// in a form ParseBytes reads back: 1MiB, 512kiB, 1000.
+func FormatBytesExact(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"kiB", 1 << 10}} {
+		if n != 0 && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// FormatDuration writes d as people write one in a config file: 5m rather than 5m0s.
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -29,10 +29,10 @@ func TestSetupWhenReplicaCannotReachPrimary(t *testing.T) {
 	opts := e.setupOptions()
 	opts.Primary = core.MustParseDSN(through.String())
 	_, err = core.Setup(ctxFor(t, time.Minute), opts)
-	if err == nil || !strings.Contains(err.Error(), "CREATE SUBSCRIPTION") || !strings.Contains(core.Hint(err), "security group") {
+	if err == nil || !strings.Contains(err.Error(), "CREATE SUBSCRIPTION") || !strings.Contains(core.Hint(err).String(), "security group") {
 		t.Fatalf("setup with an unreachable primary: %v (hint %q)", err, core.Hint(err))
 	}
-	if strings.Contains(err.Error()+core.Hint(err), e.pair.Primary.Password) {
+	if strings.Contains(err.Error()+core.Hint(err).String(), e.pair.Primary.Password) {
 		t.Fatal("the error shows the password")
 	}
 	if _, err := core.Setup(ctxFor(t, time.Minute), e.setupOptions()); err != nil {

@@ -16,7 +16,7 @@ var ErrMismatch = errors.New("data differs between primary and replica")
 type VerifyOptions struct {
 	Migration
 	Selection     // used when the migration has no publication (any more)
-	Parallel  int // tables checked at once; 4 when 0
+	Parallel  int // tables checked at once; DefaultVerifyParallel when 0
 	Observer
 }
 
@@ -53,7 +53,7 @@ SET extra_float_digits = 1; SET bytea_output = 'hex'; SET statement_timeout = 0`
 // have stopped or been switched (after cutover, or with writers fenced). It returns an error
 // matching ErrMismatch when any table differs.
 func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
-	if err := opts.require(true, true, false); err != nil {
+	if err := opts.requireRoles(rolePrimary, roleReplica); err != nil {
 		return nil, err
 	}
 	tables, err := verifyTables(ctx, opts)
@@ -91,7 +91,7 @@ func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
 func compareTables(ctx context.Context, opts VerifyOptions, tables []TableName, done func(TableCheck)) error {
 	parallel := opts.Parallel
 	if parallel <= 0 {
-		parallel = 4
+		parallel = DefaultVerifyParallel
 	}
 	work := make(chan TableName)
 	var mu sync.Mutex

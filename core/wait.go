@@ -10,8 +10,8 @@ import (
 // WaitOptions configures Wait.
 type WaitOptions struct {
 	StatusOptions
-	Timeout  time.Duration // give up after this long; no limit when 0
-	Interval time.Duration // between checks; 2s when 0
+	Timeout  time.Duration // give up after this long; DefaultWaitTimeout (no limit) when 0
+	Interval time.Duration // between checks; DefaultWaitInterval when 0
 	// OnStatus, when set, receives every status the wait sees, for progress.
 	OnStatus func(*Status)
 }
@@ -19,8 +19,12 @@ type WaitOptions struct {
 // Wait checks the migration's status until it is ready or the timeout passes. On timeout it
 // returns the last status and an error matching ErrNotReady, with the reasons.
 func Wait(ctx context.Context, opts WaitOptions) (*Status, error) {
-	if opts.Interval <= 0 {
-		opts.Interval = 2 * time.Second
+	var err error
+	if opts.Interval, err = orDefault(OptInterval, opts.Interval, DefaultWaitInterval); err != nil {
+		return nil, err
+	}
+	if opts.Timeout, err = orDefault(OptTimeout, opts.Timeout, DefaultWaitTimeout); err != nil {
+		return nil, err
 	}
 	c, err := newStatusChecker(ctx, opts.StatusOptions, "wait")
 	if err != nil {

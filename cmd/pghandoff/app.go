@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +54,11 @@ func (a *app) exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case len(core.InvalidOptions(err)) > 0 && !errors.As(err, &usage):
+		for _, invalid := range core.InvalidOptions(err) {
+			fmt.Fprintf(a.stderr, "error: %s\n", invalid.Render(cliSpeller{}))
+		}
+		return exitUsage
 	case errors.As(err, &exit):
 		return exit.code
 	case errors.As(err, &usage):
@@ -60,17 +66,30 @@ func (a *app) exitCode(err error) int {
 		if usage.cmd.Flags().NFlag() == 0 && usage.cmd.Long != "" {
 			fmt.Fprintf(a.stderr, "%s\n\n", usage.cmd.Long)
 		}
-		fmt.Fprintf(a.stderr, "error: %v\n\n%s", usage.err, usage.cmd.UsageString())
+		fmt.Fprintf(a.stderr, "error: %s\n\n%s", usageText(usage.err), usage.cmd.UsageString())
 		return exitUsage
 	}
 	fmt.Fprintf(a.stderr, "error: %v\n", err)
-	if hint := core.Hint(err); hint != "" {
-		fmt.Fprintf(a.stderr, "Try: %s\n", hint)
+	if h := hint(err); h != "" {
+		fmt.Fprintf(a.stderr, "Try: %s\n", h)
 	}
 	if errors.Is(err, core.ErrNotReady) {
 		return exitNotReady
 	}
 	return exitFailed
+}
+
+// usageText says a usage error, naming options as this CLI's flags.
+func usageText(err error) string {
+	invalid := core.InvalidOptions(err)
+	if len(invalid) == 0 {
+		return err.Error()
+	}
+	lines := make([]string, len(invalid))
+	for i, e := range invalid {
+		lines[i] = e.Render(cliSpeller{})
+	}
+	return strings.Join(lines, "\n       ")
 }
 
 // usageError is a command line that cannot be run as given.

@@ -12,11 +12,11 @@ import (
 
 func (a *app) cutoverCommand() *cobra.Command {
 	var s servers
-	var t timeoutFlags
+	var x executionFlags
 	var maxPause, lockTimeout time.Duration
 	var margin int64
-	var maxLag bytesValue = bytesValue(core.DefaultMaxLag)
-	var failsafe, dryRun, asJSON bool
+	var maxLag bytesValue
+	var failsafe, asJSON bool
 	replica := replicaFlag.withAlias("server")
 	cmd := &cobra.Command{
 		Use:   "cutover --proxy DSN --primary DSN --replica DSN",
@@ -43,19 +43,18 @@ exactly at the switch, so that going back loses nothing.`,
 				return err
 			}
 			res, err := core.Cutover(cmd.Context(), core.CutoverOptions{Migration: m, MaxPause: maxPause, Margin: margin,
-				Failsafe: failsafe, MaxLag: int64(maxLag), LockTimeout: lockTimeout, DryRun: dryRun,
-				Timeouts: t.timeouts(), Observer: a.observer()})
+				Failsafe: failsafe, MaxLag: int64(maxLag), LockTimeout: lockTimeout,
+				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderCutover)
 		},
 	}
 	s.addFlags(cmd, proxyFlag, primaryFlag, replica)
-	t.addFlags(cmd)
-	durationFlag(cmd, &maxPause, "max-pause", 5*time.Second, "roll back if the replica has not caught up within this pause")
-	durationFlag(cmd, &lockTimeout, "pause-lock-timeout", 500*time.Millisecond, "wait at most this long for each table's lock in the pause")
+	durationFlag(cmd, &maxPause, "max-pause", core.DefaultMaxPause, "roll back if the replica has not caught up within this pause")
+	durationFlag(cmd, &lockTimeout, "pause-lock-timeout", core.DefaultPauseLockTimeout, "wait at most this long for each table's lock in the pause")
 	cmd.Flags().Int64Var(&margin, "margin", core.DefaultMargin, "move every sequence this many values past the primary's, for writers that bypass the proxy")
-	cmd.Flags().Var(&maxLag, "max-lag", "lag in bytes under which replication counts as ready")
+	maxLagFlag(cmd, &maxLag)
 	cmd.Flags().BoolVar(&failsafe, "failsafe", false, "also replicate back from the replica to the old primary, from the switch on")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check readiness and print the SQL it would run, change nothing")
+	x.addFlags(cmd, "check readiness and print the SQL it would run, change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -11,9 +11,9 @@ import (
 
 func (a *app) fenceCommand() *cobra.Command {
 	var s servers
-	var t timeoutFlags
+	var x executionFlags
 	var roles string
-	var undo, dryRun, asJSON bool
+	var undo, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "fence --primary DSN --role R[,R...] [--undo]",
 		Short: "Stop the application's roles writing on the primary (the switch without a proxy)",
@@ -33,24 +33,21 @@ application to the replica.`,
 			if len(list) == 0 {
 				return &usageError{cmd: cmd, err: fmt.Errorf("missing --role: the roles the application writes as")}
 			}
-			res, err := core.Fence(cmd.Context(), core.FenceOptions{Migration: m, Roles: list, Undo: undo, DryRun: dryRun,
-				Timeouts: t.timeouts(), Observer: a.observer()})
+			res, err := core.Fence(cmd.Context(), core.FenceOptions{Migration: m, Roles: list, Undo: undo,
+				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderFence)
 		},
 	}
 	s.addFlags(cmd, primaryFlag)
-	t.addFlags(cmd)
 	cmd.Flags().StringVar(&roles, "role", "", "comma-separated roles the application writes as")
 	cmd.Flags().BoolVar(&undo, "undo", false, "lift the fence: restore each role's setting as it was")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL it would run, change nothing")
+	x.addFlags(cmd, "print the SQL it would run, change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
 func renderFence(w io.Writer, r *core.FenceResult) {
-	if r.DryRun {
-		fmt.Fprintf(w, "Dry run: these statements would run on the primary (nothing was changed):\n")
-		printStatements(w, r.Statements)
+	if printDryRun(w, r.DryRun, "fence of "+r.Name, r.Statements) {
 		return
 	}
 	verb := "Fenced"

@@ -56,8 +56,8 @@ func renderPreflight(w io.Writer, r *core.PreflightResult) {
 	marks := map[string]string{core.CheckPass: "ok  ", core.CheckWarn: "WARN", core.CheckFail: "FAIL"}
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "  %s %-30s %s\n", marks[c.Status], c.Name, c.Detail)
-		if c.Remedy != "" && c.Status != core.CheckPass {
-			fmt.Fprintf(w, "       %-30s fix: %s\n", "", c.Remedy)
+		if !c.Remedy.IsZero() && c.Status != core.CheckPass {
+			fmt.Fprintf(w, "       %-30s fix: %s\n", "", c.Remedy.Render(cliSpeller{}))
 		}
 	}
 }

@@ -25,9 +25,9 @@ func (a *app) proxyCommand() *cobra.Command {
 
 func (a *app) proxyCreateCommand() *cobra.Command {
 	var s servers
-	var t timeoutFlags
+	var x executionFlags
 	var mapRoles string
-	var dryRun, asJSON bool
+	var asJSON bool
 	primary := primaryFlag.withAlias("server")
 	cmd := &cobra.Command{
 		Use:   "create --proxy DSN --primary DSN",
@@ -52,22 +52,19 @@ REPEATABLE READ; advisory locks and LISTEN/NOTIFY stay on the proxy. The output 
 				return err
 			}
 			res, err := core.ProxyCreate(cmd.Context(), core.ProxyCreateOptions{Migration: m, MapRoles: splitList(mapRoles),
-				DryRun: dryRun, Timeouts: t.timeouts(), Observer: a.observer()})
+				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderProxyCreate)
 		},
 	}
 	s.addFlags(cmd, proxyFlag, primary)
-	t.addFlags(cmd)
 	cmd.Flags().StringVar(&mapRoles, "map-role", "", "comma-separated proxy roles the application connects as, each mapped to the primary's user")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL it would run on each server, change nothing")
+	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
 func renderProxyCreate(w io.Writer, r *core.ProxyCreateResult) {
-	if r.DryRun {
-		fmt.Fprintf(w, "Dry run: proxy create for %s would run these statements (nothing was changed):\n", r.Name)
-		printStatements(w, r.Statements)
+	if printDryRun(w, r.DryRun, "proxy create for "+r.Name, r.Statements) {
 		return
 	}
 	if !r.Changed {
@@ -84,8 +81,8 @@ func renderProxyCreate(w io.Writer, r *core.ProxyCreateResult) {
 
 func (a *app) proxyRemoveCommand() *cobra.Command {
 	var s servers
-	var t timeoutFlags
-	var dryRun, asJSON bool
+	var x executionFlags
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "remove --proxy DSN [--primary DSN] [--replica DSN]",
 		Short: "Remove everything proxy create and cutover made, on every server given",
@@ -97,28 +94,25 @@ must no longer use the proxy. As rm-proxy.sh, it also takes the proxy's connecti
 its only argument.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 && s.proxy == "" {
-				s.proxy = args[0] // rm-proxy.sh CONNINFO
+			if proxy := s.conns[core.OptProxy]; len(args) == 1 && *proxy == "" {
+				*proxy = args[0] // rm-proxy.sh CONNINFO
 			}
 			m, err := a.migrationWith(cmd, &s, []serverFlag{proxyFlag}, []serverFlag{primaryFlag, replicaFlag})
 			if err != nil {
 				return err
 			}
-			res, err := core.ProxyRemove(cmd.Context(), core.ProxyRemoveOptions{Migration: m, DryRun: dryRun, Timeouts: t.timeouts(), Observer: a.observer()})
+			res, err := core.ProxyRemove(cmd.Context(), core.ProxyRemoveOptions{Migration: m, Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderProxyRemove)
 		},
 	}
 	s.addFlags(cmd, proxyFlag, primaryFlag, replicaFlag)
-	t.addFlags(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL it would run on each server, change nothing")
+	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
 func renderProxyRemove(w io.Writer, r *core.ProxyRemoveResult) {
-	if r.DryRun {
-		fmt.Fprintf(w, "Dry run: proxy remove for %s would run these statements (nothing was changed):\n", r.Name)
-		printStatements(w, r.Statements)
+	if printDryRun(w, r.DryRun, "proxy remove for "+r.Name, r.Statements) {
 		return
 	}
 	if len(r.Removed) == 0 {

@@ -12,10 +12,10 @@ import (
 
 func (a *app) sequencesCommand() *cobra.Command {
 	var s servers
-	var t timeoutFlags
+	var x executionFlags
 	var skip int64
 	var window time.Duration
-	var dryRun, asJSON bool
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "sequences --primary DSN --replica DSN",
 		Short: "Move every sequence of the replica ahead of the primary's (the switch without a proxy)",
@@ -31,15 +31,14 @@ a proxy: fence the writers, wait, run sequences, then point the application at t
 				return err
 			}
 			res, err := core.Sequences(cmd.Context(), core.SequencesOptions{Migration: m, Skip: skip, Window: window,
-				DryRun: dryRun, Timeouts: t.timeouts(), Observer: a.observer()})
+				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderSequences)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)
-	t.addFlags(cmd)
-	cmd.Flags().Int64Var(&skip, "skip", 3600, "seconds of observed use to move each sequence ahead by")
-	durationFlag(cmd, &window, "window", 10*time.Second, "how long to watch the primary's sequences")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read and compute, print the SQL, change nothing")
+	cmd.Flags().Int64Var(&skip, "skip", core.DefaultSkip, "seconds of observed use to move each sequence ahead by")
+	durationFlag(cmd, &window, "window", core.DefaultWindow, "how long to watch the primary's sequences")
+	x.addFlags(cmd, "read and compute, print the SQL, change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,9 +11,9 @@ import (
 
 func (a *app) setupCommand() *cobra.Command {
 	var s servers
+	var x executionFlags
 	var sel selectionFlags
-	var t timeoutFlags
-	var dryRun, asJSON bool
+	var asJSON bool
 	var pgDump string
 	cmd := &cobra.Command{
 		Use:   "setup --primary DSN --replica DSN",
@@ -36,24 +35,22 @@ converges. --dry-run prints every statement it would run and changes nothing.`,
 			if err != nil {
 				return err
 			}
-			res, err := core.Setup(cmd.Context(), core.SetupOptions{Migration: m, Selection: selection, DryRun: dryRun,
-				PgDump: pgDump, Timeouts: t.timeouts(), Observer: a.observer()})
+			res, err := core.Setup(cmd.Context(), core.SetupOptions{Migration: m, Selection: selection,
+				PgDump:    pgDump,
+				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderSetup)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)
 	sel.addFlags(cmd)
-	t.addFlags(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL it would run on each server, change nothing")
+	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to use, at least as new as the primary (default: the newest installed)")
 	return cmd
 }
 
 func renderSetup(w io.Writer, r *core.SetupResult) {
-	if r.DryRun {
-		fmt.Fprintf(w, "Dry run: setup of %s would run these statements (nothing was changed):\n", r.Name)
-		printStatements(w, r.Statements)
+	if printDryRun(w, r.DryRun, "setup of "+r.Name, r.Statements) {
 		return
 	}
 	switch {
@@ -65,16 +62,4 @@ func renderSetup(w io.Writer, r *core.SetupResult) {
 	}
 	printList(w, "Set REPLICA IDENTITY FULL on", tableNames(r.ReplicaIdentityFull))
 	printList(w, "Warnings", r.Warnings)
-}
-
-// timeoutFlags bound the statements that take locks on production servers.
-type timeoutFlags struct{ lock, statement time.Duration }
-
-func (f *timeoutFlags) addFlags(cmd *cobra.Command) {
-	durationFlag(cmd, &f.lock, "lock-timeout", 5*time.Second, "give up a DDL statement waiting this long for a lock (it is retried 3 times)")
-	durationFlag(cmd, &f.statement, "statement-timeout", 5*time.Minute, "give up any statement running this long")
-}
-
-func (f *timeoutFlags) timeouts() core.Timeouts {
-	return core.Timeouts{Lock: f.lock, Statement: f.statement}
 }

@@ -12,7 +12,7 @@ import (
 
 func (a *app) statusCommand() *cobra.Command {
 	var s servers
-	var maxLag bytesValue = bytesValue(core.DefaultMaxLag)
+	var maxLag bytesValue
 	var asJSON, noSentinel bool
 	cmd := &cobra.Command{
 		Use:   "status --primary DSN --replica DSN",
@@ -35,7 +35,7 @@ created on the primary since setup. Exits 0 when ready, 3 when not.`,
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)
-	cmd.Flags().Var(&maxLag, "max-lag", "lag in bytes under which the replica counts as caught up (e.g. 1MB)")
+	maxLagFlag(cmd, &maxLag)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&noSentinel, "no-sentinel", false, "do not write a sentinel row to the primary")
 	return cmd

@@ -11,8 +11,8 @@ import (
 
 func (a *app) teardownCommand() *cobra.Command {
 	var s servers
-	var t timeoutFlags
-	var drop, yes, dryRun, asJSON bool
+	var x executionFlags
+	var drop, yes, asJSON bool
 	var pgDump string
 	cmd := &cobra.Command{
 		Use:   "teardown --primary DSN --replica DSN [--drop --yes]",
@@ -30,28 +30,26 @@ setup set. It lists what it removed. Run it after cutover, or to start over.
 			if err != nil {
 				return err
 			}
-			if drop && !yes && !dryRun {
+			if drop && !yes && !x.dryRun {
 				return &usageError{cmd: cmd, err: fmt.Errorf("--drop deletes the replicated tables and their data on the replica: add --yes to confirm")}
 			}
-			res, err := core.Teardown(cmd.Context(), core.TeardownOptions{Migration: m, Drop: drop, Confirm: yes, DryRun: dryRun,
-				PgDump: pgDump, Timeouts: t.timeouts(), Observer: a.observer()})
+			res, err := core.Teardown(cmd.Context(), core.TeardownOptions{Migration: m, Drop: drop, Confirm: yes,
+				PgDump:    pgDump,
+				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderTeardown)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)
-	t.addFlags(cmd)
 	cmd.Flags().BoolVar(&drop, "drop", false, "also drop the replicated objects and their data on the replica (needs --yes)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm --drop")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL it would run on each server, change nothing")
+	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump for --drop (default: the newest installed)")
 	return cmd
 }
 
 func renderTeardown(w io.Writer, r *core.TeardownResult) {
-	if r.DryRun {
-		fmt.Fprintf(w, "Dry run: teardown of %s would run these statements (nothing was changed):\n", r.Name)
-		printStatements(w, r.Statements)
+	if printDryRun(w, r.DryRun, "teardown of "+r.Name, r.Statements) {
 		return
 	}
 	if len(r.Removed) == 0 {

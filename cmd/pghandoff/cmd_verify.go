@@ -38,7 +38,7 @@ differs.`,
 	s.addFlags(cmd, primaryFlag, replicaFlag)
 	cmd.Flags().StringVar(&sel.schemas, "schemas", "", "schemas to compare when the migration has no publication")
 	cmd.Flags().StringVar(&sel.exclude, "exclude-tables", "", "tables to leave out when the migration has no publication")
-	cmd.Flags().IntVar(&parallel, "parallel", 4, "tables compared at once")
+	cmd.Flags().IntVar(&parallel, "parallel", core.DefaultVerifyParallel, "tables compared at once")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -11,7 +11,7 @@ import (
 
 func (a *app) waitCommand() *cobra.Command {
 	var s servers
-	var maxLag bytesValue = bytesValue(core.DefaultMaxLag)
+	var maxLag bytesValue
 	var timeout, interval time.Duration
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -35,9 +35,9 @@ reasons). For workflows: run it before cutover.`,
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag)
-	cmd.Flags().Var(&maxLag, "max-lag", "lag in bytes under which the replica counts as caught up (e.g. 1MB)")
-	durationFlag(cmd, &timeout, "timeout", 0, "give up after this long and exit 3 (default: wait forever)")
-	durationFlag(cmd, &interval, "interval", 2*time.Second, "time between checks")
+	maxLagFlag(cmd, &maxLag)
+	durationFlag(cmd, &timeout, "timeout", core.DefaultWaitTimeout, "give up after this long and exit 3 (0: wait until ready)")
+	durationFlag(cmd, &interval, "interval", core.DefaultWaitInterval, "time between checks")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final status as JSON")
 	return cmd
 }

@@ -40,10 +40,11 @@ func (d *demo) startServers(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("%w (run `make demo`, which installs PostgreSQL)", err)
 		}
 	}
-	d.m = core.Migration{
-		Primary: core.MustParseDSN(d.primary.DSN(demoDB)),
-		Replica: core.MustParseDSN(d.replica.DSN(demoDB)),
-		Proxy:   core.MustParseDSN(d.proxy.DSN(demoDB)),
+	var err error
+	d.m, err = core.NewMigration(core.DefaultName, map[core.Option]string{core.OptPrimary: d.primary.DSN(demoDB),
+		core.OptReplica: d.replica.DSN(demoDB), core.OptProxy: d.proxy.DSN(demoDB)})
+	if err != nil {
+		return "", err
 	}
 	return fmt.Sprintf("primary: PostgreSQL %d on port %d; replica: PostgreSQL %d on port %d; proxy: PostgreSQL %d on port %d",
 		d.primary.Major, d.primary.Port, d.replica.Major, d.replica.Port, d.proxy.Major, d.proxy.Port), nil
@@ -86,7 +87,7 @@ func (d *demo) preflight(ctx context.Context) (string, error) {
 
 func (d *demo) setup(ctx context.Context) (string, error) {
 	d.setupStart = time.Now()
-	res, err := core.Setup(ctx, core.SetupOptions{Migration: d.m, Observer: d.obs})
+	res, err := core.Setup(ctx, core.SetupOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}})
 	if err != nil {
 		return "", err
 	}
@@ -111,7 +112,7 @@ func (d *demo) wait(ctx context.Context) (string, error) {
 }
 
 func (d *demo) proxyCreate(ctx context.Context) (string, error) {
-	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: d.m, Observer: d.obs})
+	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}})
 	if err != nil {
 		return "", err
 	}
@@ -130,7 +131,7 @@ func (d *demo) cutover(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.cutoverStart = time.Now()
-	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: d.m, Failsafe: true, Observer: d.obs})
+	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: d.m, Failsafe: true, Execution: core.Execution{Observer: d.obs}})
 	d.cutoverEnd = time.Now()
 	if err != nil {
 		return "", err
@@ -173,56 +174,24 @@ func (d *demo) check(ctx context.Context) (string, error) {
 }
 
 func (d *demo) cleanUp(ctx context.Context) (string, error) {
-	if _, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: d.m, Observer: d.obs}); err != nil {
+	if _, err := core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}}); err != nil {
 		return "", err
 	}
-	if _, err := core.Teardown(ctx, core.TeardownOptions{Migration: d.m, Observer: d.obs}); err != nil {
+	if _, err := core.Teardown(ctx, core.TeardownOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}}); err != nil {
 		return "", err
 	}
 	var left []string
 	for _, c := range []*pgcluster.Cluster{d.primary, d.replica, d.proxy} {
-		found, err := leftovers(ctx, c, demoDB, core.DefaultName)
+		found, err := core.Traces(ctx, core.MustParseDSN(c.DSN(demoDB)), d.m)
 		if err != nil {
 			return "", err
 		}
-		left = append(left, found...)
+		for _, f := range found {
+			left = append(left, f+" on "+c.Name)
+		}
 	}
 	if len(left) > 0 {
 		return "", fmt.Errorf("left behind: %s", strings.Join(left, ", "))
 	}
 	return "nothing of pghandoff is left on the three servers", nil
-}
-
-// leftovers lists pghandoff's objects on one server: replication objects, foreign servers,
-// user mappings, and schemas or tables named after the migration.
-func leftovers(ctx context.Context, c *pgcluster.Cluster, db, name string) ([]string, error) {
-	conn, err := c.Connect(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close(context.Background())
-	var out []string
-	for what, query := range map[string]string{
-		"publications":    `SELECT count(*) FROM pg_publication`,
-		"subscriptions":   `SELECT count(*) FROM pg_subscription`,
-		"slots":           `SELECT count(*) FROM pg_replication_slots`,
-		"origins":         `SELECT count(*) FROM pg_replication_origin`,
-		"foreign servers": `SELECT count(*) FROM pg_foreign_server`,
-		"user mappings":   `SELECT count(*) FROM pg_user_mappings`,
-		"helper schemas":  `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pghandoff\_%' OR nspname = $1`,
-		"sentinel tables": `SELECT count(*) FROM pg_class WHERE relname = $1`,
-	} {
-		var n int
-		args := []any{}
-		if strings.Contains(query, "$1") {
-			args = append(args, name)
-		}
-		if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			out = append(out, fmt.Sprintf("%d %s on %s", n, what, c.Name))
-		}
-	}
-	return out, nil
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,32 +12,35 @@ import (
 	"github.com/pghandoff/pghandoff/core"
 )
 
-// servers are the connection flags a command takes.
+// servers are the connection flags a command takes, and --name.
 type servers struct {
-	primary, replica, proxy string
-	name                    string
+	conns map[core.Option]*string // by the option each flag gives
+	name  string
 }
 
-// serverFlag describes one DSN flag: its name, the environment variable it falls back to, and
-// the seed scripts' spellings it also accepts.
+// serverFlag describes one DSN flag: the option it gives (its name), the environment variable
+// it falls back to, and the seed scripts' spellings it also accepts.
 type serverFlag struct {
-	flag, env, help string
-	aliases         []string
+	opt       core.Option
+	env, help string
+	aliases   []string
 }
 
 var (
-	primaryFlag = serverFlag{"primary", "PGHANDOFF_PRIMARY", "connection string of the primary (the old server, source of replication)", nil}
-	replicaFlag = serverFlag{"replica", "PGHANDOFF_REPLICA", "connection string of the replica (the new server, target of replication)", nil}
-	proxyFlag   = serverFlag{"proxy", "PGHANDOFF_PROXY", "connection string of the postgres_fdw proxy the application talks to", nil}
+	primaryFlag = serverFlag{core.OptPrimary, "PGHANDOFF_PRIMARY", "connection string of the primary (the old server, source of replication)", nil}
+	replicaFlag = serverFlag{core.OptReplica, "PGHANDOFF_REPLICA", "connection string of the replica (the new server, target of replication)", nil}
+	proxyFlag   = serverFlag{core.OptProxy, "PGHANDOFF_PROXY", "connection string of the postgres_fdw proxy the application talks to", nil}
 )
 
-// addServerFlags adds the DSN flags a command uses, and --name.
+// addFlags adds the DSN flags a command uses, and --name.
 func (s *servers) addFlags(cmd *cobra.Command, flags ...serverFlag) {
+	s.conns = map[core.Option]*string{}
 	for _, f := range flags {
-		target := map[string]*string{"primary": &s.primary, "replica": &s.replica, "proxy": &s.proxy}[f.flag]
-		cmd.Flags().StringVar(target, f.flag, "", f.help+" (env "+f.env+")")
+		target := new(string)
+		s.conns[f.opt] = target
+		cmd.Flags().StringVar(target, string(f.opt), "", f.help+" (env "+f.env+")")
 		for _, alias := range f.aliases {
-			cmd.Flags().StringVar(target, alias, "", "same as --"+f.flag+" (the seed scripts' name)")
+			cmd.Flags().StringVar(target, alias, "", "same as --"+string(f.opt)+" (the seed scripts' name)")
 		}
 	}
 	cmd.Flags().StringVar(&s.name, "name", core.DefaultName, "name of the migration's publication, subscription, slot and sentinel table")
@@ -49,38 +52,25 @@ func (a *app) migration(cmd *cobra.Command, s *servers, required ...serverFlag) 
 	return a.migrationWith(cmd, s, required, nil)
 }
 
-// migrationWith is migration with servers that may be left out too.
+// migrationWith is migration with servers that may be left out too. Every connection string
+// is masked before anything can print it.
 func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional []serverFlag) (core.Migration, error) {
-	m := core.Migration{Name: s.name}
-	if err := core.ValidateName(s.name); err != nil {
-		return m, &usageError{cmd: cmd, err: err}
-	}
+	conns := map[core.Option]string{}
 	var missing []string
-	for i, f := range append(append([]serverFlag{}, required...), optional...) {
-		value := map[string]string{"primary": s.primary, "replica": s.replica, "proxy": s.proxy}[f.flag]
+	for i, f := range slices.Concat(required, optional) {
+		value := *s.conns[f.opt]
 		if value == "" {
 			value = a.getenv(f.env)
 		}
-		if value == "" {
-			if i < len(required) {
-				missing = append(missing, "--"+f.flag)
-			}
-			continue
+		a.secrets.Add(core.ConnectionSecrets(value)...)
+		conns[f.opt] = value
+		if value == "" && i < len(required) {
+			missing = append(missing, "--"+string(f.opt))
 		}
-		a.secrets.Add(value)
-		dsn, err := core.ParseDSN(value)
-		if err != nil {
-			return m, fmt.Errorf("--%s: %w", f.flag, err)
-		}
-		a.secrets.Add(dsn.Secrets()...)
-		switch f.flag {
-		case "primary":
-			m.Primary = dsn
-		case "replica":
-			m.Replica = dsn
-		case "proxy":
-			m.Proxy = dsn
-		}
+	}
+	m, err := core.NewMigration(s.name, conns)
+	if err != nil {
+		return m, &usageError{cmd: cmd, err: err}
 	}
 	if len(missing) > 0 {
 		return m, &usageError{cmd: cmd, err: fmt.Errorf("missing %s (or the environment variables they read)", strings.Join(missing, ", "))}
@@ -97,7 +87,8 @@ func (f serverFlag) withAlias(alias string) serverFlag {
 // bytesValue is a byte count flag: 1048576, 512kB, 16MB, 1MiB, 2GB.
 type bytesValue int64
 
-func (b *bytesValue) String() string { return strconv.FormatInt(int64(*b), 10) }
+// String shows the count as --help shows a default: 1MiB.
+func (b *bytesValue) String() string { return core.FormatBytesExact(int64(*b)) }
 func (b *bytesValue) Type() string   { return "bytes" }
 func (b *bytesValue) Set(s string) error {
 	n, err := core.ParseBytes(s)
@@ -109,6 +100,12 @@ func (b *bytesValue) Set(s string) error {
 }
 
 var _ pflag.Value = (*bytesValue)(nil)
+
+// maxLagFlag registers --max-lag, the readiness threshold, with core's default.
+func maxLagFlag(cmd *cobra.Command, v *bytesValue) {
+	*v = bytesValue(core.DefaultMaxLag)
+	cmd.Flags().Var(v, "max-lag", "lag in bytes under which the replica counts as caught up (e.g. 512kB, 16MB)")
+}
 
 // durationFlag registers a duration flag whose help shows an example.
 func durationFlag(cmd *cobra.Command, p *time.Duration, name string, def time.Duration, help string) {

@@ -152,7 +152,7 @@ func TestCommandLineBadInputs(t *testing.T) {
 	db := pgtest.Database(t, primary)
 	const secret = "hunter2-Very-Secret"
 	c := &cli{t: t}
-	_, stderr := c.expect(exitFailed, "status", "--primary", "postgres://u:"+secret+"@host:port/db", "--replica", primary.DSN(db))
+	_, stderr := c.expect(exitUsage, "status", "--primary", "postgres://u:"+secret+"@host:port/db", "--replica", primary.DSN(db))
 	if !strings.Contains(stderr, "--primary") || !strings.Contains(stderr, "invalid connection string") {
 		t.Fatalf("malformed DSN:\n%s", stderr)
 	}

@@ -71,3 +71,13 @@ func show[T any](a *app, asJSON bool, res *T, err error, render func(io.Writer, 
 	}
 	return err
 }
+
+// printDryRun prints the statements a dry run of what would run, and reports whether it was
+// a dry run: the caller then prints nothing else.
+func printDryRun(w io.Writer, dryRun bool, what string, statements []core.Statement) bool {
+	if dryRun {
+		fmt.Fprintf(w, "Dry run: %s would run these statements (nothing was changed):\n", what)
+		printStatements(w, statements)
+	}
+	return dryRun
+}

@@ -22,6 +22,7 @@ Connection strings are URLs (postgres://user:pass@host:5432/db) or key=value str
 Each DSN flag also reads an environment variable (PGHANDOFF_PRIMARY, PGHANDOFF_REPLICA,
 PGHANDOFF_PROXY), so passwords need not appear in the process list.
 Objects are named _planetscale_import, as the seed scripts name them; --name picks another.
+A duration or count given as 0 means its default, which --help shows.
 
 Exit codes:
   0  done (for status and wait: ready)

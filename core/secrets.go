@@ -1,4 +1,4 @@
-package action
+package core
 
 import (
 	"net/url"
@@ -9,9 +9,20 @@ import (
 // keywordPassword finds password=... in a keyword/value connection string.
 var keywordPassword = regexp.MustCompile(`(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']+)`)
 
+// ConnectionSecrets lists every form in which a connection string's secrets could appear in
+// text: the whole string, and its password as given, URL-encoded, conninfo-quoted and
+// decoded. It works on a string that does not parse too, so that a malformed one is masked
+// before anything reports on it. Every front end masks these before it prints anything.
+func ConnectionSecrets(raw string) []string {
+	out := append([]string{raw}, guessPasswords(raw)...)
+	if d, err := ParseDSN(raw); err == nil {
+		out = append(out, d.Secrets()...)
+	}
+	return dedupe(out)
+}
+
 // guessPasswords finds what looks like a password in a connection string that may not
-// parse, so that even a malformed one never shows its password. A string that parses is
-// masked by core.DSN.Secrets as well.
+// parse: the DSN's own parser would say nothing of one it refuses.
 func guessPasswords(raw string) []string {
 	var out []string
 	add := func(p string) {
