@@ -131,3 +131,7 @@ func helperSchemaSteps(m Migration) []step {
 		{sql: fmt.Sprintf("COMMENT ON SCHEMA %s IS %s", ident(m.helperSchema()), literal(m.marker()))},
 	}
 }
+
+// fdwExtensionMarker marks a postgres_fdw extension pghandoff installed on the proxy. It names
+// no migration: several may share the extension, and the last removal drops it.
+const fdwExtensionMarker = "pghandoff: installed by pghandoff proxy create"

@@ -6,10 +6,6 @@ import (
 	"slices"
 )
 
-// fdwExtensionMarker marks a postgres_fdw extension pghandoff installed on the proxy. It names
-// no migration: several may share the extension, and the last removal drops it.
-const fdwExtensionMarker = "pghandoff: installed by pghandoff proxy create"
-
 // apply makes the helper views on the primary (their own transaction: harmless if the proxy's
 // part then fails, and replaced on the next run), then everything on the proxy in one
 // transaction.
