@@ -47,8 +47,8 @@ func cutoverOutcome(res *core.CutoverResult, err error) *outcome {
 		out.fact("Statements that waited", strconv.Itoa(res.WaitedStatements))
 	}
 	out.fact("Foreign tables locked", strconv.Itoa(res.Tables))
-	for _, l := range []struct{ name, lsn string }{{"Primary LSN at the locks", res.PrimaryLSN},
-		{"Sentinel LSN", res.SentinelLSN}, {"Replica LSN at the switch", res.ReplicaLSN}} {
+	for _, l := range []struct{ name, lsn string }{{"Primary LSN at the locks", res.SourceLSN},
+		{"Sentinel LSN", res.SentinelLSN}, {"Replica LSN at the switch", res.TargetLSN}} {
 		if l.lsn != "" {
 			out.fact(l.name, code(l.lsn))
 		}
@@ -70,13 +70,10 @@ func failsafeTable(f *core.FailsafeInfo) string {
 		{"Publication (new primary)", code(f.Publication)},
 		{"Slot (new primary)", code(f.Slot)},
 		{"Subscription (old primary)", fmt.Sprintf("%s, subscribed %t", code(f.Subscription), f.Subscribed)},
-		{"Forward subscription disabled", boolText(f.ForwardDisabled)},
+		{"Forward subscription detached", boolText(f.ForwardDetached)},
 	}
 	if f.StartLSN != "" {
 		rows = append(rows, []string{"Starts at", code(f.StartLSN)})
-	}
-	if f.Error != "" {
-		rows = append(rows, []string{"Error", text(f.Error)})
 	}
 	return table(rows[0], rows[1:])
 }

@@ -65,13 +65,13 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 	}
 	fmt.Fprintf(&b, ":tada: *%s* switched: the proxy now points at the new primary.\n• Pause: %s (locks %s, catch-up %s), %d statements waited, %d tables\n• Sequences set: %d\n• LSNs: primary %s, sentinel %s, replica %s",
 		r.req.cmd.Migration, ms(res.PauseMS), ms(res.LockMS), ms(res.CatchUpMS), res.WaitedStatements, res.Tables,
-		res.SequencesChanged, res.PrimaryLSN, res.SentinelLSN, res.ReplicaLSN)
+		res.SequencesChanged, res.SourceLSN, res.SentinelLSN, res.TargetLSN)
 	switch f := res.Failsafe; {
 	case f == nil:
-	case f.Subscribed && f.Error == "":
+	case f.Subscribed:
 		fmt.Fprintf(&b, "\n• Failsafe: the old primary replicates the new one's changes from %s.", f.StartLSN)
 	default:
-		fmt.Fprintf(&b, "\n• :warning: Failsafe NOT running: %s", f.Error)
+		b.WriteString("\n• :warning: Failsafe NOT running yet: run the cutover again to finish it.")
 	}
 	writeWarnings(&b, res.Warnings)
 	return textOutcome("switched, pause "+ms(res.PauseMS), b.String()), nil

@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// ErrAborted: cutover gave up during the pause and rolled back. The proxy still points at
-// the primary, traffic resumed there, and nothing was lost; CutoverResult.AbortReason says why.
-var ErrAborted = errors.New("cutover aborted and rolled back")
-
 // CutoverOptions configures Cutover.
 type CutoverOptions struct {
 	Migration // Proxy, Primary and Replica
@@ -62,44 +58,28 @@ func (o CutoverOptions) withDefaults() (CutoverOptions, error) {
 type CutoverResult struct {
 	Name            string `json:"name"`
 	DryRun          bool   `json:"dry_run"`
-	Switched        bool   `json:"switched"`                   // the proxy now points at the replica
+	Switched        bool   `json:"switched"`                   // traffic goes to the replica now
 	AlreadySwitched bool   `json:"already_switched,omitempty"` // it did before this run
-	AbortReason     string `json:"abort_reason,omitempty"`     // why it rolled back
-	// PauseMS is how long the application's statements were held: from asking for the
-	// first lock to the commit (or rollback) of the last attempt.
-	PauseMS      float64 `json:"pause_ms"`
-	LockMS       float64 `json:"lock_ms"`     // of which taking the locks
-	CatchUpMS    float64 `json:"catch_up_ms"` // of which waiting for the sentinel on the replica
-	LockAttempts int     `json:"lock_attempts"`
-	// RetriedMS is the time spent in earlier attempts that gave up on a lock and released
-	// them all: statements on the tables such an attempt had locked were held that long too.
-	RetriedMS float64 `json:"retried_ms"`
-	// WaitedStatements is the most application statements seen queued behind the locks.
-	WaitedStatements int    `json:"waited_statements"`
-	Tables           int    `json:"tables"`       // foreign tables locked
-	PrimaryLSN       string `json:"primary_lsn"`  // the primary's WAL position once the locks were held
-	SentinelLSN      string `json:"sentinel_lsn"` // the primary's WAL position after the sentinel's commit
-	ReplicaLSN       string `json:"replica_lsn"`  // the replica's WAL position at the switch
-	SentinelTS       int64  `json:"sentinel_ts"`  // the sentinel row's key
-	// Sequences are the replica's sequences, set from the primary's exact values plus Margin.
-	Sequences        []SequenceSet `json:"sequences"`
-	SequencesChanged int           `json:"sequences_changed"`
-	Failsafe         *FailsafeInfo `json:"failsafe,omitempty"`
-	Readiness        *Status       `json:"readiness,omitempty"` // the status cutover started from
-	Warnings         []string      `json:"warnings,omitempty"`
-	Statements       []Statement   `json:"statements"`
+	// Settled says what this run found of an earlier one that did not finish (it crashed,
+	// or lost a server) and put right before going on.
+	Settled []string `json:"settled,omitempty"`
+	PauseReport
+	Failsafe  *FailsafeInfo `json:"failsafe,omitempty"`
+	Readiness *Status       `json:"readiness,omitempty"` // the status cutover started from
+	// Phase is the migration's phase as this run leaves it.
+	Phase      Phase       `json:"phase"`
+	Warnings   []string    `json:"warnings,omitempty"`
+	Statements []Statement `json:"statements"`
 }
 
-// Cutover switches the proxy from the primary to the replica without losing a write, with
-// the pause of DESIGN.md: in one proxy transaction it takes an ACCESS EXCLUSIVE lock on
-// every foreign table of the migration (in-flight application transactions finish first,
-// new statements queue), writes a sentinel row on the primary and waits for the replica to
-// apply it (then everything committed before has been applied), sets every sequence on the
-// replica from the primary's exact values plus Margin, points the foreign server and user
-// mappings at the replica and commits: the queued statements run on the replica. If the
-// replica does not catch up within MaxPause it rolls back and returns ErrAborted: traffic
-// resumes on the primary, nothing changed. It refuses to start (ErrNotReady) unless the
-// migration's status is ready, and running it again after a switch changes nothing.
+// Cutover switches the application's traffic from the primary to the replica through the
+// proxy without losing a write, with the pause of pause.go. It refuses to start
+// (ErrNotReady) unless replication is ready. If the replica does not catch up within
+// MaxPause it gives up and returns ErrAborted: traffic stays on the primary, nothing changed.
+// It records the migration's phase on the primary before the pause and after it, and reads
+// where the proxy points whenever the outcome is in doubt. Run again after a switch, it
+// changes nothing, but finishes what a crashed run left undone (the failsafe's subscription,
+// for one); run after a crashed pause that did not switch, it puts replication back first.
 func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -111,9 +91,11 @@ func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
 	}
 	defer op.close()
 	c := &cutover{opts: opts, primary: op.primary, replica: op.replica, proxy: op.proxy, r: op.r,
-		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, Sequences: []SequenceSet{}}}
+		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, PauseReport: PauseReport{Sequences: []SequenceSet{}}}}
 	err = c.run(ctx)
-	c.watcher.close()
+	if c.sw != nil {
+		c.sw.close()
+	}
 	c.res.Statements = op.statements()
 	return c.res, err
 }
@@ -123,51 +105,136 @@ type cutover struct {
 	primary, replica, proxy *server
 	r                       *runner
 	res                     *CutoverResult
-	srv                     fdwServer
-	tables                  []lockTarget
-	seqs                    []seqInfo // the primary's, matched on the replica
-	replicaSeqs             []seqInfo
-	watcher                 *server // a second proxy connection, watching the pause's locks
-}
-
-func (c *cutover) emit(ctx context.Context, role, format string, args ...any) {
-	c.r.note(ctx, role, format, args...)
+	sw                      *fdwSwitch
+	phase                   PhaseRecord
+	turn                    *turnaround
+	sourceSeqs, targetSeqs  []seqInfo
 }
 
 func (c *cutover) run(ctx context.Context) error {
 	var err error
-	if c.srv, err = readFDWServer(ctx, c.proxy, c.opts.Migration); err != nil {
+	if c.phase, err = readPhase(ctx, c.primary, c.opts.Migration); err != nil {
+		return err
+	}
+	if c.sw, err = newFDWSwitch(ctx, c.proxy, c.opts.Migration, c.r); err != nil {
 		return err
 	}
 	switch {
-	case !c.srv.exists:
-		return withHint(fmt.Errorf("%w: the proxy has no foreign server %s", ErrNotFound, c.opts.name()), remedy("run proxy create first"))
-	case c.srv.pointsAt(c.opts.Replica):
+	case c.sw.srv.pointsAt(c.opts.Replica):
 		c.res.AlreadySwitched, c.res.Switched = true, true
-		c.emit(ctx, roleProxy, "the proxy already points at the replica: nothing to switch")
-		if c.opts.Failsafe {
-			return c.finishFailsafe(ctx)
-		}
-		return nil
-	case !c.srv.pointsAt(c.opts.Primary):
+		c.r.note(ctx, roleProxy, "the proxy already points at the replica: nothing to switch")
+		return c.switched(ctx, c.phase.Failsafe)
+	case !c.sw.srv.pointsAt(c.opts.Primary):
 		return refused(remedy("check the ", OptPrimary, " connection string: it must reach the server the proxy points at"),
 			"the proxy's foreign server %s points at neither the primary nor the replica", ident(c.opts.name()))
+	}
+	if err := c.settleOnPrimary(ctx); err != nil {
+		return err
 	}
 	if err := c.checkReady(ctx); err != nil {
 		return err
 	}
-	for _, prepare := range []func(context.Context) error{c.prepareLocks, c.prepareSequences, c.prepareHelperViews, c.prepareFailsafe} {
+	for _, prepare := range []func(context.Context) error{c.prepareSequences, c.prepareHelperViews, c.prepareFailsafe} {
 		if err := prepare(ctx); err != nil {
 			return err
 		}
 	}
-	if err := c.pauseWithRetries(ctx); err != nil {
+	if !c.opts.DryRun {
+		if err := recordPhase(ctx, c.r, c.primary, c.opts.Migration, PhaseRecord{Phase: PhaseSwitching, Failsafe: c.opts.Failsafe}); err != nil {
+			return err
+		}
+	}
+	p := &pause{m: c.opts.Migration, sw: c.sw, source: c.primary, target: c.replica, targetDSN: c.opts.Replica,
+		maxPause: c.opts.MaxPause, lockTimeout: c.opts.LockTimeout, attempts: c.opts.LockAttempts, margin: c.opts.Margin,
+		dryRun: c.opts.DryRun, r: c.r, rep: &c.res.PauseReport, sourceSeqs: c.sourceSeqs, targetSeqs: c.targetSeqs,
+		turn: c.turn, sourceRole: rolePrimary, role: roleReplica}
+	return c.conclude(ctx, p.run(ctx))
+}
+
+// settleOnPrimary puts right what an earlier cutover left undone while traffic stayed on the
+// primary (it crashed in its pause, or could not enable replication again after aborting).
+func (c *cutover) settleOnPrimary(ctx context.Context) error {
+	if c.phase.Phase == PhaseSwitched {
+		return refused(remedy("if traffic must go to the replica, point the proxy back at it; if going back was meant, check that the old primary has every write, then ", CmdTeardown, " and set up again"),
+			"the proxy points at the primary, but migration %s was switched to the replica at %s and nothing recorded a way back: someone pointed the proxy back by hand",
+			c.opts.name(), c.phase.At.Format(time.RFC3339))
+	}
+	if !c.phase.interrupted() && !c.phase.ForwardStopped {
+		return nil
+	}
+	done, err := settleOnPrimary(ctx, c.r, c.primary, c.replica, c.opts.Migration)
+	c.res.Settled = append(c.res.Settled, done...)
+	return err
+}
+
+// conclude acts on how the pause ended, reading where the proxy points when that is in
+// doubt, and records the phase.
+func (c *cutover) conclude(ctx context.Context, err error) error {
+	if c.opts.DryRun {
+		if err == nil {
+			c.r.note(ctx, "", "dry run: nothing was changed")
+		}
 		return err
 	}
-	if c.opts.Failsafe {
-		return c.finishFailsafe(ctx)
+	where := roleReplica
+	if err != nil {
+		where = rolePrimary
+		if !errors.Is(err, ErrAborted) {
+			if where, err = c.readTruth(ctx, err); where == "" {
+				return err
+			}
+		}
 	}
-	return nil
+	if where == rolePrimary {
+		done, serr := settleOnPrimary(ctx, c.r, c.primary, c.replica, c.opts.Migration)
+		c.res.Settled = append(c.res.Settled, done...)
+		c.res.Phase = PhaseReplicating
+		return errors.Join(err, serr)
+	}
+	c.res.Switched = true
+	c.r.note(ctx, roleProxy, "switched: the proxy points at the replica; the pause lasted %.1f ms", c.res.PauseMS)
+	if err != nil {
+		c.res.Warnings = append(c.res.Warnings, "the commit's answer was lost, and the proxy points at the replica: the switch happened")
+	}
+	return c.switched(ctx, c.opts.Failsafe)
+}
+
+// readTruth reads where the proxy points after the pause's outcome was lost. It returns ""
+// and an error that says so when even that cannot be read: then nothing more is done, and
+// the phase stays "switching" for the next run to settle.
+func (c *cutover) readTruth(ctx context.Context, cause error) (string, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	where, err := c.sw.target(rctx)
+	if err != nil || where == "" {
+		return "", withHint(fmt.Errorf("%w; reading where the proxy points failed too: %w", cause, errors.Join(err, errors.New("unknown target"))),
+			remedy("traffic may be on either server. Once the proxy is reachable, run ", CmdCutover,
+				" again: it reads where the proxy points, then finishes the switch or puts replication back"))
+	}
+	c.r.warn(ctx, roleProxy, "the pause's outcome was lost; the proxy points at the %s", where)
+	return where, nil
+}
+
+// switched finishes, idempotently, everything that goes with traffic on the replica: the
+// failsafe when the switch made one, the watch for writes that bypass the proxy, and the
+// phase record.
+func (c *cutover) switched(ctx context.Context, failsafe bool) error {
+	if c.opts.Failsafe && !failsafe {
+		return refused(remedy("the failsafe can only start at the switch. To go back, set up replication from the replica to the old primary as a new migration (", CmdSetup, " with the servers swapped, copying the data)"),
+			"migration %s was switched without the failsafe", c.opts.name())
+	}
+	if c.opts.DryRun {
+		return nil
+	}
+	done, err := settleOnReplica(ctx, c.r, c.primary, c.replica, c.opts.Migration, failsafe)
+	c.res.Settled = append(c.res.Settled, done...)
+	c.res.Phase = PhaseSwitched
+	if failsafe {
+		info, ferr := readFailsafeInfo(ctx, c.primary, c.replica, c.opts.Migration)
+		c.res.Failsafe = info
+		err = errors.Join(err, ferr)
+	}
+	return err
 }
 
 // checkReady refuses to start unless replication is ready. Under dry-run the check writes
@@ -219,8 +286,8 @@ func (c *cutover) prepareSequences(ctx context.Context) error {
 		c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("%d sequence(s) of the primary are missing on the replica and were not set: %s",
 			len(onPrimary.missing), tableList(firstN(onPrimary.missing, 10))))
 	}
-	c.seqs, c.replicaSeqs = onPrimary.seqs, onReplica
-	return readSequenceValues(ctx, c.replica, c.replicaSeqs)
+	c.sourceSeqs, c.targetSeqs = onPrimary.seqs, onReplica
+	return readSequenceValues(ctx, c.replica, c.targetSeqs)
 }
 
 // prepareHelperViews creates on the replica the sequence views the proxy's column defaults
@@ -232,7 +299,7 @@ func (c *cutover) prepareHelperViews(ctx context.Context) error {
 	}
 	var missing []string
 	names := map[TableName]bool{}
-	for _, q := range c.replicaSeqs {
+	for _, q := range c.targetSeqs {
 		names[q.TableName] = true
 	}
 	steps := helperSchemaSteps(c.opts.Migration)

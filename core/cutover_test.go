@@ -34,7 +34,7 @@ func TestCutoverUnderLoad(t *testing.T) {
 		if err != nil || !res.Switched {
 			t.Fatalf("cutover: %v (%s)\n%s", err, core.Hint(err), statementsText(res))
 		}
-		if res.PauseMS <= 0 || res.SentinelLSN == "" || res.ReplicaLSN == "" || res.PrimaryLSN == "" || res.Tables != 3 || res.LockAttempts < 1 {
+		if res.PauseMS <= 0 || res.SentinelLSN == "" || res.TargetLSN == "" || res.SourceLSN == "" || res.Tables != 3 || res.LockAttempts < 1 {
 			t.Fatalf("result lacks its measures: %s", statementsText(res))
 		}
 		t.Logf("pause %.1f ms (locks %.1f ms, catch-up %.1f ms), %d statements waited, %d lock attempts",
@@ -134,7 +134,7 @@ func TestCutoverFailsafe(t *testing.T) {
 		opts.Failsafe = true
 		res, err := core.Cutover(ctxFor(t, time.Minute), opts)
 		split := time.Now()
-		if err != nil || !res.Switched || res.Failsafe == nil || !res.Failsafe.Subscribed || !res.Failsafe.ForwardDisabled || res.Failsafe.StartLSN == "" {
+		if err != nil || !res.Switched || res.Failsafe == nil || !res.Failsafe.Subscribed || !res.Failsafe.ForwardDetached || res.Failsafe.StartLSN == "" {
 			t.Fatalf("cutover --failsafe: %v (%s)\n%s", err, core.Hint(err), statementsText(res))
 		}
 		t.Logf("failsafe from %s, pause %.1f ms", res.Failsafe.StartLSN, res.PauseMS)

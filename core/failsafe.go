@@ -8,27 +8,12 @@ import (
 )
 
 // The failsafe is logical replication back, from the replica (the new primary after cutover)
-// to the old primary, so that going back after a cutover loses nothing: a publication and a
-// slot on the replica, a subscription on the old primary.
-//
-// It must start exactly at the switch and must not send back the changes that came from the
-// primary in the first place. PostgreSQL 16 can filter those by origin (a subscription with
-// origin = none), but the filtering needs a 16+ publisher asked by a 16+ subscriber, and here
-// the subscriber is the old primary, which is 15 in both supported pairs (15 → 15, 15 → 17):
-// origin = none is not available. What works on every version from 13 on:
-//
-//  1. Before the pause, create the publication and the slot on the replica (creating a slot
-//     waits for running transactions: not something to do inside the pause).
-//  2. In the pause, once the sentinel shows the replica has everything, stop the forward
-//     subscription (disable it, end its apply worker), flush the replica's WAL, and advance
-//     the failsafe slot to the replica's current WAL position: every change that came from
-//     the primary lies before it, and every write the application makes on the replica
-//     after the switch lies after it.
-//  3. After the switch, subscribe the old primary to the failsafe publication, without
-//     copying data, from that slot.
-//
-// The forward subscription stays disabled: with both directions running, a change would
-// come back and forth (PostgreSQL 15 cannot filter it). Teardown removes it as usual.
+// to the old primary, so that going back after a cutover (rollback) loses nothing: a
+// publication and a slot on the replica, a subscription on the old primary. It starts
+// exactly at the switch and carries none of the changes that came from the old primary in
+// the first place: the pause turns replication around (pause_turnaround.go), and settling
+// after the switch subscribes the old primary from there and takes the forward subscription
+// off its slot (settle.go). Rollback turns it around again.
 
 // failsafeName names the failsafe publication, slot and subscription: the migration's name
 // with a suffix, shortened with a hash to fit a slot name's 63 characters.
@@ -51,10 +36,36 @@ type FailsafeInfo struct {
 	// StartLSN is the replica's WAL position at the switch: the old primary receives every
 	// change the replica makes after it, and none before.
 	StartLSN string `json:"start_lsn,omitempty"`
-	// ForwardDisabled: the primary → replica subscription was disabled at the switch.
-	ForwardDisabled bool   `json:"forward_disabled"`
-	Subscribed      bool   `json:"subscribed"` // the old primary's subscription exists
-	Error           string `json:"error,omitempty"`
+	// ForwardDetached: the primary → replica subscription is off its slot, which was dropped.
+	ForwardDetached bool `json:"forward_detached"`
+	Subscribed      bool `json:"subscribed"` // the old primary's subscription exists
+}
+
+// readFailsafeInfo reads what there is of the failsafe.
+func readFailsafeInfo(ctx context.Context, primary, replica *server, m Migration) (*FailsafeInfo, error) {
+	name := m.failsafeName()
+	info := &FailsafeInfo{Publication: name, Slot: name, Subscription: name}
+	fs, err := readFailsafeState(ctx, primary, replica, m)
+	if err != nil {
+		return info, err
+	}
+	info.Subscribed = fs.subscription != nil
+	rst, err := readReplicaState(ctx, replica, m)
+	if err != nil {
+		return info, err
+	}
+	info.ForwardDetached = rst.subscription != nil && rst.subscription.slotName == nil
+	err = replica.conn.QueryRow(ctx, `SELECT coalesce((SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1), '')`, name).Scan(&info.StartLSN)
+	if err != nil {
+		return info, fmt.Errorf("replica: read the failsafe slot: %w", err)
+	}
+	if info.Subscribed {
+		info.StartLSN = "" // the slot has moved on since the switch
+		if exists, err := replica.exists(ctx, "SELECT to_regclass($1) IS NOT NULL", m.turnaroundTable()); err == nil && exists {
+			_ = replica.conn.QueryRow(ctx, "SELECT start_lsn::text FROM "+m.turnaroundTable()+" ORDER BY at DESC LIMIT 1").Scan(&info.StartLSN)
+		}
+	}
+	return info, nil
 }
 
 // failsafeState is what exists of the failsafe.

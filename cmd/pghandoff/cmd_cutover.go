@@ -75,16 +75,13 @@ func renderCutover(w io.Writer, r *core.CutoverResult) {
 	if r.LockAttempts > 0 {
 		fmt.Fprintf(w, "  pause            %.1f ms (locks %.1f ms, catch-up %.1f ms), %d attempt(s), %d statements waited, %d tables\n",
 			r.PauseMS, r.LockMS, r.CatchUpMS, r.LockAttempts, r.WaitedStatements, r.Tables)
-		fmt.Fprintf(w, "  LSNs             primary %s, sentinel %s, replica %s\n", orNone(r.PrimaryLSN), orNone(r.SentinelLSN), orNone(r.ReplicaLSN))
+		fmt.Fprintf(w, "  LSNs             primary %s, sentinel %s, replica %s\n", orNone(r.SourceLSN), orNone(r.SentinelLSN), orNone(r.TargetLSN))
 	}
 	if r.Switched && !r.AlreadySwitched {
 		fmt.Fprintf(w, "  sequences        %d set on the replica (%d moved)\n", len(r.Sequences), r.SequencesChanged)
 	}
 	if f := r.Failsafe; f != nil {
 		fmt.Fprintf(w, "  failsafe         %s → old primary from %s, subscribed %t\n", f.Publication, orNone(f.StartLSN), f.Subscribed)
-		if f.Error != "" {
-			fmt.Fprintf(w, "                   %s\n", f.Error)
-		}
 	}
 	printList(w, "Warnings", r.Warnings)
 }

@@ -1,0 +1,318 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// fdwSwitch is the postgres_fdw proxy as the pause drives it: the hold is an ACCESS EXCLUSIVE
+// lock on every foreign table of the migration, taken in one transaction of the proxy (an
+// ALTER FOREIGN TABLE takes it; LOCK TABLE refuses foreign tables); the repoint is the
+// foreign server's and user mappings' options, changed in that transaction; the release is
+// its COMMIT. The queued statements then run against the target.
+type fdwSwitch struct {
+	m       Migration
+	proxy   *server
+	watcher *server // a second connection, watching the lock batch for deadlocks
+	srv     fdwServer
+	tables  []lockTarget
+	r       *runner
+	dryRun  bool
+}
+
+// lockTarget is a foreign table of the migration on the proxy.
+type lockTarget struct {
+	name  string // qualified, quoted
+	oid   uint32
+	owner string
+}
+
+var _ trafficSwitch = (*fdwSwitch)(nil)
+
+// newFDWSwitch reads the proxy's foreign server and lists the foreign tables to lock (the
+// helper ones too: a default drawing a sequence value is a write to the source), checking
+// that the proxy has lock slots for them. The helpers come last, in the order an INSERT
+// takes them: its table, then the helper of its default. Locking a helper first would
+// deadlock with every insert in flight.
+func newFDWSwitch(ctx context.Context, proxy *server, m Migration, r *runner) (*fdwSwitch, error) {
+	s := &fdwSwitch{m: m, proxy: proxy, r: r, dryRun: r.dryRun}
+	var err error
+	if s.srv, err = readFDWServer(ctx, proxy, m); err != nil {
+		return nil, err
+	}
+	if !s.srv.exists {
+		return nil, withHint(fmt.Errorf("%w: the proxy has no foreign server %s", ErrNotFound, m.name()), remedy("run ", CmdProxyCreate, " first"))
+	}
+	rows, err := proxy.conn.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname), c.oid, pg_get_userbyid(c.relowner)::text
+		FROM pg_foreign_table ft
+		JOIN pg_class c ON c.oid = ft.ftrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE ft.ftserver = (SELECT oid FROM pg_foreign_server WHERE srvname = $1)
+		ORDER BY n.nspname = $2, 1`, m.name(), m.helperSchema())
+	if err != nil {
+		return nil, fmt.Errorf("proxy: list foreign tables: %w", err)
+	}
+	err = forEachRow(rows, func(row pgx.CollectableRow) error {
+		var t lockTarget
+		if err := row.Scan(&t.name, &t.oid, &t.owner); err != nil {
+			return err
+		}
+		s.tables = append(s.tables, t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: list foreign tables: %w", err)
+	}
+	return s, s.checkLockSlots(ctx)
+}
+
+// checkLockSlots refuses a pause the proxy's lock table cannot hold. It is shared, sized
+// max_locks_per_transaction per connection: one transaction may take more than its share
+// only while others leave room.
+func (s *fdwSwitch) checkLockSlots(ctx context.Context) error {
+	var maxLocks int
+	if err := s.proxy.conn.QueryRow(ctx, "SELECT current_setting('max_locks_per_transaction')::int").Scan(&maxLocks); err != nil {
+		return fmt.Errorf("proxy: read max_locks_per_transaction: %w", err)
+	}
+	if need := len(s.tables) + 16; need > maxLocks {
+		return refused(remedyf("set max_locks_per_transaction = %d (or more) on the proxy and restart it (on a managed service, in its parameters), then try again", need),
+			"the pause locks %d foreign tables in one transaction, and the proxy's max_locks_per_transaction is %d", len(s.tables), maxLocks)
+	}
+	return nil
+}
+
+// openWatcher opens the deadlock watch's connection, before the first attempt.
+func (s *fdwSwitch) openWatcher(ctx context.Context) error {
+	if s.dryRun || s.watcher != nil {
+		return nil
+	}
+	var err error
+	s.watcher, err = openServer(ctx, roleProxy, s.m.Proxy, s.r.op+" (deadlock watch)")
+	return err
+}
+
+func (s *fdwSwitch) close() { s.watcher.close() }
+
+// remainingSQL sets, on the proxy, the statement and idle timeouts of the pause's
+// transaction to what is left of the pause, computed by the proxy itself from the
+// transaction's start (now()): if pghandoff stops talking, the proxy ends the transaction and
+// releases the locks on time.
+func remainingSQL(maxPause time.Duration) string {
+	left := fmt.Sprintf("greatest(1, %d - (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)::text", maxPause.Milliseconds())
+	return "SELECT set_config('statement_timeout', " + left + ", true), set_config('idle_in_transaction_session_timeout', " + left + ", true)"
+}
+
+// lockBatch opens the pause's transaction and takes every lock, in one round trip; setting
+// the owner a table already has changes nothing.
+func (s *fdwSwitch) lockBatch(p *pause) []string {
+	stmts := []string{"BEGIN", fmt.Sprintf("SET LOCAL lock_timeout = %d", p.lockTimeout.Milliseconds()),
+		fmt.Sprintf("SET LOCAL statement_timeout = %d", p.maxPause.Milliseconds())}
+	for _, t := range s.tables {
+		stmts = append(stmts, fmt.Sprintf("ALTER FOREIGN TABLE %s OWNER TO %s", t.name, ident(t.owner)))
+	}
+	return append(stmts, remainingSQL(p.maxPause))
+}
+
+// lockBatchPrefix is the number of statements of lockBatch before the first ALTER.
+const lockBatchPrefix = 3
+
+// hold takes the locks, watched for deadlocks. When a lock is not granted in time, it lets
+// everything go and puts that table first for the next attempt: waiting for it first,
+// holding no other, lets an application transaction that holds it and wants another finish
+// instead of deadlocking.
+func (s *fdwSwitch) hold(ctx context.Context, p *pause, attempt int) (bool, error) {
+	if err := s.openWatcher(ctx); err != nil {
+		return false, err
+	}
+	stmts := s.lockBatch(p)
+	if attempt == 1 {
+		for _, stmt := range stmts {
+			s.r.record(ctx, s.proxy, stmt)
+		}
+	}
+	p.rep.Tables = len(s.tables)
+	if s.dryRun {
+		return false, nil
+	}
+	stop := s.watchDeadlock(ctx)
+	results := s.proxy.conn.PgConn().Exec(ctx, strings.Join(stmts, ";\n"))
+	done := 0
+	for results.NextResult() {
+		if _, err := results.ResultReader().Close(); err != nil {
+			break
+		}
+		done++
+	}
+	err := results.Close()
+	deadlock := stop()
+	if err == nil {
+		s.r.note(ctx, roleProxy, "locks taken on %d foreign tables: no write reaches the %s through the proxy now", len(s.tables), p.sourceRole)
+		return false, nil
+	}
+	rollback(s.proxy)
+	if sqlState(err) != codeLockNotAvailable && !deadlock {
+		return false, fmt.Errorf("proxy: take the locks: %w", err)
+	}
+	if failed := done - lockBatchPrefix; failed >= 0 && failed < len(s.tables) {
+		t := s.tables[failed]
+		why := fmt.Sprintf("was not granted within %s", p.lockTimeout)
+		if deadlock {
+			why = "is held by an application transaction waiting for a table the pause held"
+		}
+		s.r.warn(ctx, roleProxy, "the lock on %s %s: released every lock, trying again with that table first", t.name, why)
+		s.tables = append([]lockTarget{t}, append(s.tables[:failed:failed], s.tables[failed+1:]...)...)
+	}
+	return true, nil
+}
+
+// repoint points the foreign server and every user mapping at the target, in the pause's
+// transaction, with the proxy's timeouts brought down to what is left of the pause.
+func (s *fdwSwitch) repoint(ctx context.Context, p *pause) error {
+	real, shown := s.switchBatch(p.targetDSN)
+	for _, sql := range shown {
+		s.r.record(ctx, s.proxy, sql)
+	}
+	if s.dryRun || len(real) == 0 {
+		return nil
+	}
+	_, err := s.proxy.conn.Exec(ctx, strings.Join(append([]string{remainingSQL(p.maxPause)}, real...), ";\n"))
+	return err
+}
+
+// switchBatch points the foreign server and every user mapping at dsn: the statements to
+// run and the statements to show.
+func (s *fdwSwitch) switchBatch(dsn DSN) (real, shown []string) {
+	name := ident(s.m.name())
+	if clause := alterOptionsClause(s.srv.options, connectionOptions(dsn), isTuningOption); clause != "" {
+		real = append(real, "ALTER SERVER "+name+" "+clause)
+		shown = append(shown, "ALTER SERVER "+name+" "+clause)
+	}
+	creds, masked := mappingOptions(dsn)
+	notCredential := func(k string) bool { return k != "user" && k != "password" }
+	for _, um := range s.srv.mappings {
+		prefix := "ALTER USER MAPPING FOR " + mappingRole(um.role) + " SERVER " + name + " "
+		if clause := alterOptionsClause(um.options, creds, notCredential); clause != "" {
+			real = append(real, prefix+clause)
+			shown = append(shown, prefix+alterOptionsClause(maskPassword(um.options), masked, notCredential))
+		}
+	}
+	return real, shown
+}
+
+func maskPassword(opts map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range opts {
+		if k == "password" {
+			v = "(old)"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func (s *fdwSwitch) release(ctx context.Context, p *pause) error {
+	return s.r.exec(ctx, s.proxy, "COMMIT", "")
+}
+
+func (s *fdwSwitch) abort(*pause) {
+	if !s.dryRun {
+		rollback(s.proxy)
+	}
+}
+
+// waiting counts the application statements waiting for the pause's locks.
+func (s *fdwSwitch) waiting(ctx context.Context) int {
+	if s.dryRun {
+		return 0
+	}
+	oids := make([]uint32, len(s.tables))
+	for i, t := range s.tables {
+		oids[i] = t.oid
+	}
+	var n int
+	err := s.proxy.conn.QueryRow(ctx, `SELECT count(DISTINCT pid) FROM pg_locks
+		WHERE NOT granted AND locktype = 'relation' AND relation = ANY ($1::oid[])
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, oids).Scan(&n)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// target reads, on a connection of its own, where the foreign server points.
+func (s *fdwSwitch) target(ctx context.Context) (string, error) {
+	return proxyTarget(ctx, s.m)
+}
+
+// proxyTarget reads where migration m's foreign server on the proxy points: the primary,
+// the replica, or neither ("").
+func proxyTarget(ctx context.Context, m Migration) (string, error) {
+	proxy, err := openServer(ctx, roleProxy, m.Proxy, "read where the proxy points")
+	if err != nil {
+		return "", err
+	}
+	defer proxy.close()
+	srv, err := readFDWServer(ctx, proxy, m)
+	switch {
+	case err != nil:
+		return "", err
+	case !srv.exists:
+		return "", nil
+	case srv.pointsAt(m.Primary):
+		return rolePrimary, nil
+	case srv.pointsAt(m.Replica):
+		return roleReplica, nil
+	}
+	return "", nil
+}
+
+// deadlockSQL finds a session that the pause waits for and that waits for the pause: an
+// application transaction holding a table the pause asks for and asking for one it holds.
+const deadlockSQL = `SELECT EXISTS (SELECT 1 FROM unnest(pg_blocking_pids($1)) AS b(pid) WHERE $1 = ANY (pg_blocking_pids(b.pid)))`
+
+// watchDeadlock watches, from the second connection, the lock batch in flight, and cancels
+// it as soon as it is in a deadlock: PostgreSQL's own detector waits deadlock_timeout (1s by
+// default) and could pick the application's transaction to kill; lock_timeout alone would
+// hold the application for all of it. stop ends the watch and reports whether it cancelled
+// the batch. A cancel that arrives once the batch is over finds the session idle, where
+// PostgreSQL ignores it.
+func (s *fdwSwitch) watchDeadlock(ctx context.Context) (stop func() bool) {
+	pid := s.proxy.conn.PgConn().PID()
+	var mu sync.Mutex
+	running, cancelled := true, false
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			var deadlock bool
+			if err := s.watcher.conn.QueryRow(ctx, deadlockSQL, pid).Scan(&deadlock); err != nil || !deadlock {
+				continue
+			}
+			mu.Lock()
+			if running {
+				_, err := s.watcher.conn.Exec(ctx, "SELECT pg_cancel_backend($1)", pid)
+				cancelled = err == nil
+			}
+			mu.Unlock()
+			return
+		}
+	}()
+	return func() bool {
+		mu.Lock()
+		running = false
+		mu.Unlock()
+		close(quit)
+		<-finished
+		return cancelled
+	}
+}
