@@ -13,9 +13,7 @@ import (
 // application's writes. A rollback (the replica did not catch up within max-pause) fails
 // the step: traffic stayed on the old primary, and the outputs say so.
 func runCutover(ctx context.Context, j *job) (*outcome, error) {
-	return rendered(cutoverOutcome)(core.Cutover(ctx, core.CutoverOptions{Migration: j.p.m, MaxPause: j.p.maxPause,
-		LockTimeout: j.p.pauseLockTimeout, Margin: j.p.margin, Failsafe: j.p.failsafe, MaxLag: j.p.maxLag,
-		Execution: j.execution()}))
+	return rendered(cutoverOutcome)(core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: j.p.m, MaxPause: j.p.maxPause, LockTimeout: j.p.pauseLockTimeout, Margin: j.p.margin, MaxLag: j.p.maxLag, Execution: j.execution()}, Failsafe: j.p.failsafe}))
 }
 
 // cutoverOutcome renders what Cutover did.

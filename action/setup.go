@@ -25,6 +25,8 @@ func setupOutcome(res *core.SetupResult, _ error) *outcome {
 	switch {
 	case res.DryRun:
 		out.headline = fmt.Sprintf("dry run: %d statements would set up replication of %d tables", len(res.Statements), len(res.Tables))
+	case !res.Complete:
+		out.headline = fmt.Sprintf("setup did not finish (%d statements ran); run it again once the error is fixed", len(res.Statements))
 	case res.Changed:
 		out.headline = fmt.Sprintf("replication set up for %d tables; wait for it to catch up", len(res.Tables))
 	default:

@@ -66,7 +66,7 @@ func cutoverRun(b *testing.B, pair pgtest.Pair) (*core.CutoverResult, workload.R
 		b.Fatal(err)
 	}
 	b.StartTimer()
-	res, err := core.Cutover(ctxFor(b, time.Minute), core.CutoverOptions{Migration: m, Execution: core.Execution{Observer: core.Observer{Logger: warnings}}})
+	res, err := core.Cutover(ctxFor(b, time.Minute), core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: m, Execution: core.Execution{Observer: core.Observer{Logger: warnings}}}})
 	split := time.Now()
 	b.StopTimer()
 	if err != nil {

@@ -42,9 +42,7 @@ func opProxyRemove(ctx context.Context, r *run) (*outcome, error) {
 
 func opCutover(ctx context.Context, r *run) (*outcome, error) {
 	cc := r.mig.Cfg.Cutover
-	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: r.mig.M, MaxPause: time.Duration(cc.MaxPause), Margin: cc.Margin,
-		Failsafe: cc.Failsafe, MaxLag: r.mig.Cfg.MaxLagBytes,
-		Execution: r.execution()})
+	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: r.mig.M, MaxPause: time.Duration(cc.MaxPause), Margin: cc.Margin, MaxLag: r.mig.Cfg.MaxLagBytes, Execution: r.execution()}, Failsafe: cc.Failsafe})
 	if err != nil && (res == nil || res.AbortReason == "") {
 		return nil, err
 	}

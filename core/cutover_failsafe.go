@@ -11,39 +11,39 @@ import (
 // prepareFailsafe checks that the failsafe can work, then makes, on the replica, its
 // publication and a slot of its own (a slot left by an earlier attempt is never reused: it
 // does not start at this switch), and the turnaround that the pause runs.
-func (c *cutover) prepareFailsafe(ctx context.Context) error {
-	if !c.opts.Failsafe {
-		return nil
+func (c *cutover) prepareFailsafe(ctx context.Context) (*turnaround, error) {
+	if !c.failsafe {
+		return nil, nil
 	}
 	m := c.opts.Migration
 	name := m.failsafeName()
 	pst, err := readPrimaryState(ctx, c.primary, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(slices.DeleteFunc(slices.Clone(pst.published), func(t TableName) bool { return t == m.sentinel() })) == 0 {
-		return refused(remedy("run ", CmdSetup, " first"), "the migration publishes no tables for the failsafe to carry back")
+		return nil, refused(remedy("run ", CmdSetup, " first"), "the migration publishes no tables for the failsafe to carry back")
 	}
 	if err := c.checkFailsafe(ctx, pst); err != nil {
-		return err
+		return nil, err
 	}
 	fs, err := readFailsafeState(ctx, c.primary, c.replica, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case fs.subscription != nil:
-		return refused(remedy("run ", Run(CmdProxyRemove, OptPrimary, OptReplica), " to remove the old failsafe, or drop that subscription, then cut over again"),
+		return nil, refused(remedy("run ", Run(CmdProxyRemove, OptPrimary, OptReplica), " to remove the old failsafe, or drop that subscription, then cut over again"),
 			"the primary already has a subscription %s", name)
 	case fs.slot != nil && fs.slot.database != c.opts.Replica.Database():
-		return refused(remedy("choose another ", OptName, ": slot names are shared by every database of a server"),
+		return nil, refused(remedy("choose another ", OptName, ": slot names are shared by every database of a server"),
 			"the replica has a replication slot %s for database %s", name, fs.slot.database)
 	}
 	if _, err := dropFailsafeOnReplica(ctx, c.r, c.replica, m, fs); err != nil {
-		return err
+		return nil, err
 	}
 	if err := ensureHelperSchema(ctx, c.r, c.replica, m); err != nil {
-		return err
+		return nil, err
 	}
 	// The sentinel goes back too: rollback's pause and status's round trip write it on the
 	// new primary and wait for it on the old one.
@@ -53,16 +53,15 @@ func (c *cutover) prepareFailsafe(ctx context.Context) error {
 	}
 	for _, sql := range append(steps, turnaroundRecordDDL(m)...) {
 		if err := c.r.exec(ctx, c.replica, sql, ""); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// Moving the slot now to the replica's position leaves the pause little WAL to decode
 	// when it moves the slot to the switch.
 	if _, err := c.r.queryText(ctx, c.replica, advanceSlotSQL(name)); err != nil {
-		return err
+		return nil, err
 	}
-	c.turn = &turnaround{subscription: m.name(), slot: name, record: m.turnaroundTable()}
-	return nil
+	return &turnaround{subscription: m.name(), slot: name, record: m.turnaroundTable()}, nil
 }
 
 // checkFailsafe refuses, before anything changes, what would make the failsafe fail: a

@@ -1,6 +1,9 @@
 package core
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Execution is how a mutating operation runs: for real or as a dry run, with the timeouts of
 // its statements, observed by the caller. Every operation that changes a server takes one.
@@ -20,8 +23,9 @@ type operation struct {
 
 // beginOperation starts operation name on the servers of m named in roles: it checks that
 // their connection strings were given, connects, sets the statement timeouts on each and,
-// unless it is a dry run, takes the migration's operation lock (on the primary when the
-// operation has one, else on the proxy). On error, nothing stays open.
+// unless it is a dry run, takes the migration's operation lock, on the primary: every
+// operation of a migration reaches it, so that every one takes the same lock. On error,
+// nothing stays open.
 func beginOperation(ctx context.Context, name string, m Migration, e Execution, roles ...string) (*operation, error) {
 	if err := m.requireRoles(roles...); err != nil {
 		return nil, err
@@ -46,11 +50,11 @@ func beginOperation(ctx context.Context, name string, m Migration, e Execution, 
 	if e.DryRun {
 		return op, nil
 	}
-	lockRole := rolePrimary
 	if op.primary == nil {
-		lockRole = roleProxy
+		op.close()
+		return nil, fmt.Errorf("operation %s does not reach the primary, where the operation lock lives", name)
 	}
-	if op.lock, err = acquireLock(ctx, lockRole, m.dsn(lockRole), m.name(), name); err != nil {
+	if op.lock, err = acquireLock(ctx, rolePrimary, m.Primary, m.name(), name); err != nil {
 		op.close()
 		return nil, err
 	}

@@ -51,9 +51,20 @@ func lockKey(name string) int32 {
 	return int32(h.Sum32())
 }
 
-// opLock is a held operation lock: a session-level advisory lock on a connection of its own,
-// so that it lasts exactly as long as the operation, and a crash frees it.
+// opLock is a held operation lock: a transaction-level advisory lock, held by a transaction
+// left open on a connection of its own for as long as the operation runs. A crash ends the
+// connection and frees it. Being held by a transaction rather than a session, it is as
+// exclusive through a pooler (PgBouncer in transaction mode keeps a server connection for a
+// client while its transaction is open) as directly: a session-level lock taken through such a
+// pooler would stay on the server connection for its next client, or be taken twice. A
+// statement-mode pooler refuses the transaction, with an error that says so.
 type opLock struct{ srv *server }
+
+// lockSessionSettings keep the lock's connection for the operation, however long: no
+// server-side timeout may end its idle transaction, and keepalives find a client that
+// vanished with its network within a minute instead of the operating system's two hours.
+const lockSessionSettings = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL statement_timeout = 0;
+SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3`
 
 // acquireLock takes the operation lock of migration name on the server dsn points at, or
 // fails at once with who holds it.
@@ -62,7 +73,12 @@ func acquireLock(ctx context.Context, role string, dsn DSN, name, operation stri
 	if err != nil {
 		return nil, err
 	}
-	ok, err := srv.exists(ctx, "SELECT pg_try_advisory_lock($1, $2)", lockClass, lockKey(name))
+	if _, err := srv.conn.Exec(ctx, lockSessionSettings); err != nil {
+		srv.close()
+		return nil, withHint(fmt.Errorf("take operation lock: %w", err),
+			remedy("if the ", roleOption(role), " connection string goes through a pooler in statement mode, give pghandoff the server's own address, or a session or transaction pool"))
+	}
+	ok, err := srv.exists(ctx, "SELECT pg_try_advisory_xact_lock($1, $2)", lockClass, lockKey(name))
 	if err != nil {
 		srv.close()
 		return nil, fmt.Errorf("take operation lock: %w", err)
@@ -76,7 +92,7 @@ func acquireLock(ctx context.Context, role string, dsn DSN, name, operation stri
 	return &opLock{srv: srv}, nil
 }
 
-// release frees the lock by closing its session.
+// release frees the lock by closing its connection, which ends its transaction.
 func (l *opLock) release() {
 	if l != nil {
 		l.srv.close()

@@ -115,7 +115,7 @@ func (e *proxyEnv) setUp(schema string, mapRoles ...string) *core.ProxyCreateRes
 }
 
 func (e *proxyEnv) cutoverOptions() core.CutoverOptions {
-	return core.CutoverOptions{Migration: e.m, Execution: core.Execution{Observer: e.observer()}}
+	return core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: e.m, Execution: core.Execution{Observer: e.observer()}}}
 }
 
 // proxyLeftovers lists what pghandoff objects remain on the proxy, and its helper schemas

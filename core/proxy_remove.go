@@ -3,12 +3,11 @@ package core
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // ProxyRemoveOptions configures ProxyRemove.
 type ProxyRemoveOptions struct {
-	Migration // Proxy required; with Primary and Replica, their helper objects go too
+	Migration // Proxy and Primary required; with Replica, its helper objects go too
 	Execution
 }
 
@@ -24,14 +23,13 @@ type ProxyRemoveResult struct {
 // ProxyRemove removes everything proxy create and cutover made: on the proxy the foreign
 // server with its user mappings and foreign tables, the helper schema, and the schemas,
 // enum types and postgres_fdw extension it created (each only if pghandoff made it and
-// nothing else uses it); on the primary and the replica, when given, the helper schemas and
-// the failsafe's subscription, publication and slot. It works from any state and a second
-// run finds nothing to do. The application should no longer use the proxy.
+// nothing else uses it); on the primary and, when given, the replica, what proxy create and
+// cutover made there (sequence views, the watch for bypassing writes, the failsafe's
+// subscription, publication and slot). The primary is required: the migration's operation
+// lock lives there. It works from any state and a second run finds nothing to do. The
+// application should no longer use the proxy.
 func ProxyRemove(ctx context.Context, opts ProxyRemoveOptions) (*ProxyRemoveResult, error) {
-	roles := []string{roleProxy}
-	if !opts.Primary.IsZero() {
-		roles = append(roles, rolePrimary)
-	}
+	roles := []string{roleProxy, rolePrimary}
 	if !opts.Replica.IsZero() {
 		roles = append(roles, roleReplica)
 	}
@@ -177,7 +175,7 @@ func (pr *proxyRemoval) dropExtension(ctx context.Context) error {
 }
 
 // removeFailsafe drops the old primary's failsafe subscription, then the replica's slot and
-// publication.
+// publication, and records that the migration, if it was switched, has no way back now.
 func (pr *proxyRemoval) removeFailsafe(ctx context.Context) error {
 	m := pr.opts.Migration
 	st, err := readFailsafeState(ctx, pr.primary, pr.replica, m)
@@ -190,44 +188,29 @@ func (pr *proxyRemoval) removeFailsafe(ctx context.Context) error {
 		}
 		pr.removed("failsafe subscription %s on the primary", m.failsafeName())
 	}
-	if pr.replica == nil {
-		return nil
-	}
-	if st.slot != nil && st.slot.database == pr.opts.Replica.Database() {
-		if free, err := waitSlotFree(ctx, pr.replica, m.failsafeName(), 15*time.Second); err != nil {
+	if pr.replica != nil {
+		if removed, err := dropFailsafeOnReplica(ctx, pr.r, pr.replica, m, st); err != nil {
 			return err
-		} else if !free && !pr.opts.DryRun {
-			return withHint(fmt.Errorf("the replica's failsafe slot %s is in use", m.failsafeName()),
-				remedy("give ", OptPrimary, " too, so that proxy remove drops the old primary's failsafe subscription first"))
+		} else if removed {
+			pr.removed("failsafe replication slot and publication %s on the replica", m.failsafeName())
 		}
-		if err := pr.r.exec(ctx, pr.replica, fmt.Sprintf("SELECT pg_drop_replication_slot(%s)", literal(m.failsafeName())), ""); err != nil {
-			return err
-		}
-		pr.removed("failsafe replication slot %s on the replica", m.failsafeName())
 	}
-	if st.publication {
-		if err := pr.r.exec(ctx, pr.replica, "DROP PUBLICATION IF EXISTS "+ident(m.failsafeName()), ""); err != nil {
-			return err
-		}
-		pr.removed("failsafe publication %s on the replica", m.failsafeName())
+	phase, err := readPhase(ctx, pr.primary, m)
+	if err != nil || !phase.Failsafe || st.subscription == nil {
+		return err
 	}
-	return nil
+	phase.Failsafe, phase.Note = false, "the failsafe was removed by proxy remove"
+	return recordPhase(ctx, pr.r, pr.primary, m, phase)
 }
 
-// removeHelpers drops the helper schema of the primary or the replica. On the primary, a
-// fence still in place keeps its records (and so the schema) so that undoing the fence can still
-// restore the roles exactly; only the sequence views go.
+// removeHelpers drops from the primary or the replica what proxy create and cutover made in
+// the helper schema (the sequence views, the turnaround record, the watch for bypassing
+// writes), then the schema itself if nothing else is left in it: the phase record stays for
+// teardown, fence records for fence --undo.
 func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 	m := pr.opts.Migration
-	fenced, err := s.exists(ctx, "SELECT to_regclass($1) IS NOT NULL", ident(m.helperSchema(), "fence"))
-	if err != nil {
-		return fmt.Errorf("%s: look for fence records: %w", s.role, err)
-	}
-	if !fenced {
-		dropped, err := dropHelperSchema(ctx, pr.r, s, m)
-		if dropped {
-			pr.removed("helper schema %s (sequence views) on the %s", m.helperSchema(), s.role)
-		}
+	helper, err := readHelperSchema(ctx, s, m)
+	if err != nil || !helper.exists || !helper.ours {
 		return err
 	}
 	views, err := s.queryStrings(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
@@ -235,14 +218,26 @@ func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 	if err != nil {
 		return fmt.Errorf("%s: read sequence views: %w", s.role, err)
 	}
+	steps := []step{{sql: "DROP TABLE IF EXISTS " + m.turnaroundTable()}}
 	for _, v := range views {
-		if err := pr.r.exec(ctx, s, "DROP VIEW IF EXISTS "+v, ""); err != nil {
-			return err
-		}
+		steps = append(steps, step{sql: "DROP VIEW IF EXISTS " + v})
+	}
+	if err := runTransaction(ctx, pr.r, s, steps); err != nil {
+		return err
 	}
 	if len(views) > 0 {
 		pr.removed("%d sequence view(s) on the %s", len(views), s.role)
 	}
-	pr.res.Warnings = append(pr.res.Warnings, fmt.Sprintf("roles are still fenced on the %s: schema %s keeps their prior settings until the fence is undone", s.role, m.helperSchema()))
-	return nil
+	if dropped, err := dropBypassWatch(ctx, pr.r, s, m); err != nil {
+		return err
+	} else if dropped {
+		pr.removed("the watch for writes that bypass the proxy on the %s", s.role)
+	}
+	dropped, err := dropHelperSchemaIfEmpty(ctx, pr.r, s, m)
+	if dropped {
+		pr.removed("helper schema %s on the %s", m.helperSchema(), s.role)
+	} else if err == nil && !pr.opts.DryRun {
+		pr.res.Warnings = append(pr.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the migration's phase (teardown removes it) or fence records (undo the fence)", m.helperSchema(), s.role))
+	}
+	return err
 }

@@ -66,12 +66,13 @@ const (
 	CmdCutover     Command = "cutover"
 	CmdSequences   Command = "sequences"
 	CmdFence       Command = "fence"
+	CmdRollback    Command = "rollback"
 )
 
 // Commands lists every Command, so that a front end can check it spells each one.
 func Commands() []Command {
 	return []Command{CmdPreflight, CmdSetup, CmdStatus, CmdWait, CmdVerify, CmdTeardown,
-		CmdProxyCreate, CmdProxyRemove, CmdCutover, CmdSequences, CmdFence}
+		CmdProxyCreate, CmdProxyRemove, CmdCutover, CmdSequences, CmdFence, CmdRollback}
 }
 
 // Invocation is a command to run with some of its options set: "cutover with failsafe".

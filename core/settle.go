@@ -126,13 +126,27 @@ func settleFailsafe(ctx context.Context, r *runner, primary, replica *server, m 
 		return done, err
 	}
 	if sub := rst.subscription; sub != nil && (sub.enabled || sub.slotName != nil) {
-		if err := detachForward(ctx, r, primary, replica, m, sub); err != nil {
+		if err := detachForward(ctx, r, replica, m, sub); err != nil {
 			return done, err
 		}
-		done = append(done, fmt.Sprintf("took the subscription %s on the replica off its slot, and dropped the slot on the primary: replication runs from the new primary back now", m.name()))
+		done = append(done, fmt.Sprintf("took the subscription %s on the replica off its slot: replication runs from the new primary back now", m.name()))
+	}
+	// The forward slot feeds nothing while traffic is on the replica (a rollback that did not
+	// switch may have made a new one): it would only hold WAL on the old primary.
+	if dropped, err := dropSlot(ctx, r, primary, m.name()); err != nil {
+		return done, err
+	} else if dropped {
+		done = append(done, fmt.Sprintf("dropped the replication slot %s on the old primary: nothing consumes it while traffic is on the replica", m.name()))
 	}
 	if fs.subscription != nil {
-		return done, nil
+		if fs.subscription.enabled {
+			return done, nil
+		}
+		// Safe: the forward subscription is off its slot, so nothing can loop.
+		if err := r.exec(ctx, primary, "ALTER SUBSCRIPTION "+ident(m.failsafeName())+" ENABLE", ""); err != nil {
+			return done, err
+		}
+		return append(done, fmt.Sprintf("enabled the failsafe subscription %s on the old primary again", m.failsafeName())), nil
 	}
 	if err := checkFailsafeStart(ctx, replica, m, fs); err != nil {
 		return done, err
@@ -143,28 +157,32 @@ func settleFailsafe(ctx context.Context, r *runner, primary, replica *server, m 
 	return append(done, fmt.Sprintf("subscribed the old primary to the failsafe %s, from the switch", m.failsafeName())), nil
 }
 
-// detachForward disables the forward subscription (should a crash have left it running),
-// takes it off its slot, and drops the slot on the primary.
-func detachForward(ctx context.Context, r *runner, primary, replica *server, m Migration, sub *subscriptionState) error {
+// detachForward disables the forward subscription (should a crash have left it running) and
+// takes it off its slot.
+func detachForward(ctx context.Context, r *runner, replica *server, m Migration, sub *subscriptionState) error {
 	name := ident(m.name())
 	if sub.enabled {
 		if err := r.exec(ctx, replica, "ALTER SUBSCRIPTION "+name+" DISABLE", ""); err != nil {
 			return err
 		}
 	}
-	if sub.slotName != nil {
-		if err := r.exec(ctx, replica, "ALTER SUBSCRIPTION "+name+" SET (slot_name = NONE)", ""); err != nil {
-			return err
-		}
+	if sub.slotName == nil {
+		return nil
 	}
-	if free, err := waitSlotFree(ctx, primary, m.name(), 15*time.Second); err != nil || !free && !r.dryRun {
-		return errors.Join(err, fmt.Errorf("the primary's slot %s is still in use", m.name()))
-	}
-	exists, err := primary.exists(ctx, "SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database())", m.name())
+	return r.exec(ctx, replica, "ALTER SUBSCRIPTION "+name+" SET (slot_name = NONE)", "")
+}
+
+// dropSlot drops the replication slot of this database named name on s, once its consumer
+// has gone; it reports whether there was one.
+func dropSlot(ctx context.Context, r *runner, s *server, name string) (bool, error) {
+	exists, err := s.exists(ctx, "SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database())", name)
 	if err != nil || !exists {
-		return err
+		return false, err
 	}
-	return r.exec(ctx, primary, fmt.Sprintf("SELECT pg_drop_replication_slot(%s)", literal(m.name())), "")
+	if free, err := waitSlotFree(ctx, s, name, 15*time.Second); err != nil || !free && !r.dryRun {
+		return false, errors.Join(err, fmt.Errorf("the %s's slot %s is still in use", s.role, name))
+	}
+	return true, r.exec(ctx, s, fmt.Sprintf("SELECT pg_drop_replication_slot(%s)", literal(name)), "")
 }
 
 // checkFailsafeStart refuses a failsafe whose slot does not start at the switch: only the

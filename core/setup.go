@@ -16,7 +16,8 @@ type SetupOptions struct {
 type SetupResult struct {
 	Name                string         `json:"name"`
 	DryRun              bool           `json:"dry_run"`
-	Changed             bool           `json:"changed"` // false: everything was already in place
+	Changed             bool           `json:"changed"`  // false: everything was already in place
+	Complete            bool           `json:"complete"` // every step succeeded: replication is set up
 	Tables              []TableName    `json:"tables"`
 	Skipped             []SkippedTable `json:"skipped,omitempty"`
 	ReplicaIdentityFull []TableName    `json:"replica_identity_full,omitempty"`
@@ -53,6 +54,7 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 	err = s.apply(ctx, op.r)
 	res.Statements = op.statements()
 	res.Changed = len(res.Statements) > 0
+	res.Complete = err == nil
 	if err == nil && !res.Changed {
 		op.r.note(ctx, "", "migration %s is already set up: nothing to do", opts.name())
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // setupPlan is what Setup found and what it will change.
@@ -15,7 +16,8 @@ type setupPlan struct {
 	rst              replicaState
 	tables           tablePlan
 	extensions       []string
-	dumpMajor        int // pg_dump's major version: it decides which options it takes
+	dumpMajor        int  // pg_dump's major version: it decides which options it takes
+	settle           bool // an aborted failsafe cutover left forward replication off: turn it on
 	res              *SetupResult
 }
 
@@ -124,18 +126,45 @@ func (p *setupPlan) report() {
 	p.res.Skipped = p.tables.skipped
 }
 
-// checkNoFailsafe refuses to set up again after a cutover with the failsafe: the replica is
-// the primary now, replication back to the old one is running, and re-enabling the forward
-// subscription would send every change both ways.
+// checkNoFailsafe refuses to set up again while replication runs the other way, and plans
+// to put forward replication back when a failsafe cutover that did not switch left it off.
 func (p *setupPlan) checkNoFailsafe(ctx context.Context) error {
-	failsafe, err := p.replica.exists(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, p.opts.failsafeName())
+	phase, err := readPhase(ctx, p.primary, p.opts.Migration)
 	if err != nil {
-		return fmt.Errorf("replica: look for the failsafe: %w", err)
+		return err
 	}
-	if failsafe {
+	if phase.interrupted() && !p.opts.Proxy.IsZero() {
+		// Given the proxy, setup can read where traffic goes, as cutover would.
+		where, err := proxyTarget(ctx, p.opts.Migration)
+		if err != nil {
+			return err
+		}
+		if where == rolePrimary {
+			phase = PhaseRecord{Phase: PhaseReplicating, ForwardStopped: true}
+		} else {
+			phase = PhaseRecord{Phase: PhaseSwitched, Failsafe: true, At: phase.At}
+		}
+	}
+	switch {
+	case phase.onReplica() && phase.Failsafe:
+		return refused(remedy("to go back, run ", CmdRollback, "; to start over, run ", Run(CmdProxyRemove, OptPrimary, OptReplica), " and ", CmdTeardown, " first"),
+			"migration %s was cut over with the failsafe at %s: the replica is the primary now, and replication from the old primary stays off so that changes do not flow both ways",
+			p.opts.name(), phase.At.Format(time.RFC3339))
+	case phase.interrupted():
+		return refused(remedy("run ", CmdCutover, " again: it reads where the proxy points, then finishes the switch or puts replication back; or give setup the ", OptProxy, " so that it can"),
+			"a cutover of migration %s began its pause at %s and did not record how it ended", p.opts.name(), phase.At.Format(time.RFC3339))
+	}
+	// A failsafe subscription without a record of the switch (made by an older pghandoff)
+	// means the same: replication runs from the replica to the old primary.
+	fs, err := readFailsafeState(ctx, p.primary, nil, p.opts.Migration)
+	if err != nil {
+		return err
+	}
+	if fs.subscription != nil && !phase.ForwardStopped {
 		return refused(remedy("to start over, run ", Run(CmdProxyRemove, OptPrimary, OptReplica), " and ", CmdTeardown, " first"),
-			"migration %s was cut over with the failsafe: the replica is the primary now, and replication from the old primary stays off so that changes do not flow both ways", p.opts.name())
+			"the old primary subscribes to the failsafe %s: replication runs from the replica to it, and running the other way too would send every change both ways", p.opts.failsafeName())
 	}
+	p.settle = phase.ForwardStopped
 	return nil
 }
 

@@ -14,6 +14,9 @@ func sentinelDDL(m Migration) string {
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (ts bigint PRIMARY KEY, status varchar(255))", m.sentinel())
 }
 
+// createSchema is pg_dump's CREATE SCHEMA statement, the schema's quoted name captured.
+var createSchema = regexp.MustCompile(`(?is)^CREATE\s+SCHEMA\s+("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$`)
+
 var setStatement = regexp.MustCompile(`(?is)^SET\s+(?:SESSION\s+|LOCAL\s+)?([a-z_][a-z0-9_.]*)\s*(?:=|TO\s)`)
 
 // importSchema loads what pg_dump writes with the options dump into the replica in one transaction,
@@ -40,6 +43,10 @@ func importSchema(ctx context.Context, r *runner, m Migration, replica *server, 
 		if m := setStatement.FindStringSubmatch(stmt); m != nil && !slices.Contains(settings, strings.ToLower(m[1])) {
 			r.warn(ctx, roleReplica, "skipping %q: the replica has no such setting", stmt)
 			continue
+		}
+		if m := createSchema.FindStringSubmatch(stmt); m != nil {
+			// A schema the replica has already (public, in every new database) is not a clash.
+			stmt = "CREATE SCHEMA IF NOT EXISTS " + m[1]
 		}
 		if err := r.exec(ctx, replica, stmt, ""); err != nil {
 			rollback(replica)

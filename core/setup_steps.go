@@ -12,7 +12,7 @@ import (
 // the publication, which decoding must see), and the subscription last.
 func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 	steps := []func(context.Context, *runner) error{
-		p.importSchema, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
+		p.settleForward, p.importSchema, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
 	}
 	for _, step := range steps {
 		if err := step(ctx, r); err != nil {
@@ -20,6 +20,17 @@ func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 		}
 	}
 	return nil
+}
+
+// settleForward turns forward replication on again where an aborted failsafe cutover left it
+// off, and drops what that cutover made of the failsafe.
+func (p *setupPlan) settleForward(ctx context.Context, r *runner) error {
+	if !p.settle {
+		return nil
+	}
+	done, err := settleOnPrimary(ctx, r, p.primary, p.replica, p.opts.Migration)
+	p.res.Warnings = append(p.res.Warnings, done...)
+	return err
 }
 
 func (p *setupPlan) setReplicaIdentities(ctx context.Context, r *runner) error {

@@ -52,93 +52,68 @@ func (c *statusChecker) check(ctx context.Context) (*Status, error) {
 	name := c.opts.name()
 	st := &Status{Name: name, CheckedAt: time.Now().UTC(), MaxLagBytes: c.opts.MaxLag, TableCounts: map[string]int{},
 		Tables: []TableState{}, PrimaryVersion: c.primary.versionString(), ReplicaVersion: c.replica.versionString()}
-	pst, err := readPrimaryState(ctx, c.primary, c.opts.Migration)
+	phase, err := readPhase(ctx, c.primary, c.opts.Migration)
 	if err != nil {
 		return nil, err
 	}
-	rst, err := readReplicaState(ctx, c.replica, c.opts.Migration)
+	st.Phase, st.PhaseAt = phase.Phase, phase.At
+	s := c.forward()
+	if phase.onReplica() && phase.Failsafe {
+		s = c.failsafe()
+	}
+	st.Direction = s.direction()
+	ss, err := readStream(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	if !pst.publication && pst.slot == nil && rst.subscription == nil {
-		st.State = StateNotSetUp
+	if !ss.exists() && !s.back {
+		st.State, st.Direction = StateNotSetUp, ""
 		st.Reasons = []string{fmt.Sprintf("migration %s is not set up: run setup", name)}
 		return st, nil
 	}
-	if pst.publication {
-		st.Publication = &PublicationStatus{Name: name, Tables: len(pst.published)}
+	if ss.publication {
+		st.Publication = &PublicationStatus{Name: s.name, Tables: ss.published}
 	}
-	if err := c.readSlot(ctx, st, pst); err != nil {
+	for _, read := range []func(context.Context, *Status, stream, streamState) error{c.readSlot, c.readSubscription} {
+		if err := read(ctx, st, s, ss); err != nil {
+			return nil, err
+		}
+	}
+	if !s.back {
+		if err := c.checkDrift(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.sentinelRoundTrip(ctx, st, s); err != nil {
 		return nil, err
 	}
-	if err := c.readSubscription(ctx, st, rst); err != nil {
+	if err := c.checkBypass(ctx, st, phase); err != nil {
 		return nil, err
 	}
-	if err := c.checkDrift(ctx, st, pst); err != nil {
-		return nil, err
-	}
-	if err := c.sentinelRoundTrip(ctx, st); err != nil {
-		return nil, err
-	}
-	judge(st, pst)
+	judge(st, s, ss, phase)
 	return st, nil
 }
 
-func (c *statusChecker) readSlot(ctx context.Context, st *Status, pst primaryState) error {
-	if pst.slot == nil {
+// checkBypass reports, loudly, writes the old primary took after the switch.
+func (c *statusChecker) checkBypass(ctx context.Context, st *Status, phase PhaseRecord) error {
+	if !phase.onReplica() {
 		return nil
 	}
-	slot := &SlotStatus{Name: st.Name}
-	var lag int64
-	err := c.primary.conn.QueryRow(ctx, slotStatusSQL, st.Name).Scan(&slot.Active, &slot.WALStatus,
-		&slot.SafeWALSizeBytes, &st.PrimaryLSN, &slot.ConfirmedFlushLSN, &lag, &st.LagSeconds)
-	if err != nil {
-		return fmt.Errorf("primary: read slot %s: %w", st.Name, err)
+	writes, err := readBypassWrites(ctx, c.primary, c.opts.Migration)
+	if err != nil || len(writes) == 0 {
+		return err
 	}
-	st.Slot, st.LagBytes = slot, &lag
-	if st.LagSeconds == nil && slot.Active {
-		zero := 0.0 // the walsender reports no lag once the subscriber has been idle and caught up
-		st.LagSeconds = &zero
-	}
+	st.BypassWrites = writes
+	st.Warnings = append(st.Warnings, bypassWarning("old primary", writes, phase.Failsafe))
 	return nil
-}
-
-func (c *statusChecker) readSubscription(ctx context.Context, st *Status, rst replicaState) error {
-	if rst.subscription == nil {
-		return nil
-	}
-	sub := &SubscriptionStatus{Name: st.Name, Enabled: rst.subscription.enabled}
-	err := c.replica.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_subscription
-		WHERE subid = $1 AND relid IS NULL AND pid IS NOT NULL)`, rst.subscription.oid).Scan(&sub.WorkerRunning)
-	if err != nil {
-		return fmt.Errorf("replica: read subscription workers: %w", err)
-	}
-	st.Subscription = sub
-	rows, err := c.replica.conn.Query(ctx, subscriptionTablesSQL, st.Name)
-	if err != nil {
-		return fmt.Errorf("replica: read table states: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t TableState
-		var code string
-		if err := rows.Scan(&t.Schema, &t.Name, &code); err != nil {
-			return err
-		}
-		if t.State = tableStates[code]; t.State == "" {
-			t.State = "unknown"
-		}
-		st.Tables = append(st.Tables, t)
-		st.TableCounts[t.State]++
-	}
-	return rows.Err()
 }
 
 // checkDrift warns about tables of the migration's schemas that the publication lacks:
 // tables created on the primary after setup, whose rows are not replicated.
-func (c *statusChecker) checkDrift(ctx context.Context, st *Status, pst primaryState) error {
-	if !pst.publication {
-		return nil
+func (c *statusChecker) checkDrift(ctx context.Context, st *Status) error {
+	pst, err := readPrimaryState(ctx, c.primary, c.opts.Migration)
+	if err != nil || !pst.publication {
+		return err
 	}
 	all, err := listTables(ctx, c.primary)
 	if err != nil {

@@ -10,9 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// sentinelRoundTrip writes a row to the sentinel table on the primary and times its arrival
-// on the replica: proof that replication delivers writes now, not only that it is connected.
-func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error {
+// sentinelRoundTrip writes a row to the sentinel table on the stream's source and times its
+// arrival on its target: proof that replication delivers writes now, not only that it is
+// connected.
+func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status, s stream) error {
 	if c.opts.NoSentinel || st.Subscription == nil || !st.Subscription.WorkerRunning || !tableReady(st, c.opts.sentinel()) {
 		return nil
 	}
@@ -22,7 +23,7 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 	// The walsender sends only flushed WAL: on a primary with synchronous_commit off the row
 	// would wait for the WAL writer (up to wal_writer_delay), and the round trip would measure
 	// that instead of replication.
-	err := pgx.BeginFunc(ctx, c.primary.conn, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.source.conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
 			return err
 		}
@@ -30,13 +31,13 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("primary: write sentinel row: %w", err)
+		return fmt.Errorf("%s: write sentinel row: %w", s.source.role, err)
 	}
 	deadline := time.Now().Add(c.opts.SentinelTimeout)
 	for {
-		arrived, err := c.replica.exists(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE ts = $1)`, sentinel), ts)
+		arrived, err := s.target.exists(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE ts = $1)`, sentinel), ts)
 		if err != nil {
-			return fmt.Errorf("replica: read sentinel row: %w", err)
+			return fmt.Errorf("%s: read sentinel row: %w", s.target.role, err)
 		}
 		if arrived {
 			ms := float64(time.Since(start).Microseconds()) / 1000
@@ -44,7 +45,7 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 			break
 		}
 		if time.Now().After(deadline) {
-			st.Reasons = append(st.Reasons, fmt.Sprintf("a sentinel row written to the primary did not reach the replica within %s", c.opts.SentinelTimeout))
+			st.Reasons = append(st.Reasons, fmt.Sprintf("a sentinel row written to the %s did not reach the %s within %s", s.source.role, s.target.role, c.opts.SentinelTimeout))
 			break
 		}
 		if err := sleep(ctx, 5*time.Millisecond); err != nil {
@@ -52,9 +53,9 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status) error
 		}
 	}
 	// Keep the sentinel table small: rows older than an hour have served their purpose.
-	_, err = c.primary.conn.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE ts < $1`, sentinel), ts-int64(time.Hour/time.Microsecond))
+	_, err = s.source.conn.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE ts < $1`, sentinel), ts-int64(time.Hour/time.Microsecond))
 	if err != nil {
-		return fmt.Errorf("primary: prune sentinel rows: %w", err)
+		return fmt.Errorf("%s: prune sentinel rows: %w", s.source.role, err)
 	}
 	return nil
 }

@@ -12,8 +12,14 @@ const (
 
 // Status is one structured report on a migration's replication.
 type Status struct {
-	Name           string              `json:"name"`
-	State          string              `json:"state"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+	// Phase is where the migration stands in its switch of traffic (recorded), since PhaseAt;
+	// Direction where the replication judged here runs: forward before a failsafe switch,
+	// back to the old primary after it. Ready then means the old primary has caught up.
+	Phase          Phase               `json:"phase"`
+	PhaseAt        time.Time           `json:"phase_at,omitzero"`
+	Direction      string              `json:"direction,omitempty"`
 	Ready          bool                `json:"ready"`
 	Reasons        []string            `json:"reasons,omitempty"`
 	Warnings       []string            `json:"warnings,omitempty"`
@@ -28,8 +34,10 @@ type Status struct {
 	Publication    *PublicationStatus  `json:"publication"`
 	PrimaryVersion string              `json:"primary_version"`
 	ReplicaVersion string              `json:"replica_version"`
-	PrimaryLSN     string              `json:"primary_lsn,omitempty"`
-	CheckedAt      time.Time           `json:"checked_at"`
+	SourceLSN      string              `json:"source_lsn,omitempty"` // the publishing server's WAL position
+	// BypassWrites are writes the old primary took on migrated tables after the switch.
+	BypassWrites []BypassWrite `json:"bypass_writes,omitempty"`
+	CheckedAt    time.Time     `json:"checked_at"`
 }
 
 // TableState is one table's synchronisation state on the replica.
@@ -55,6 +63,7 @@ func (s SlotStatus) Safe() bool { return s.WALStatus == "reserved" || s.WALStatu
 type SubscriptionStatus struct {
 	Name          string `json:"name"`
 	Enabled       bool   `json:"enabled"`
+	Attached      bool   `json:"attached"` // it has a slot to replicate from
 	WorkerRunning bool   `json:"worker_running"`
 }
 

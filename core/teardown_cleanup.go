@@ -41,35 +41,46 @@ func (t *teardown) dropSentinels(ctx context.Context) error {
 	return nil
 }
 
-// dropStatement picks the DROP statements of pg_dump --clean, each run with CASCADE. Its
-// ALTER TABLE ... DROP CONSTRAINT and DROP DEFAULT statements are left out: they fail on
-// partitions' inherited keys, and the cascading drops remove what they would.
-// dropHelperSchemas removes pghandoff's helper schema where nothing is left in it, and says
-// what keeps it where something is: the proxy's sequence views and the failsafe go with
+// dropHelperSchemas removes, on both servers, the migration's phase, the turnaround records
+// and the watch for bypassing writes, then pghandoff's helper schema where nothing else is
+// left in it, and says what keeps it where something is: the proxy's sequence views go with
 // proxy remove, fence records with undoing the fence.
 func (t *teardown) dropHelperSchemas(ctx context.Context) error {
+	m := t.opts.Migration
 	for _, s := range []*server{t.primary, t.replica} {
-		before, err := readHelperSchema(ctx, s, t.opts.Migration)
+		before, err := readHelperSchema(ctx, s, m)
 		if err != nil {
 			return err
 		}
 		if !before.exists || !before.ours {
 			continue
 		}
-		dropped, err := dropHelperSchemaIfEmpty(ctx, t.r, s, t.opts.Migration)
-		if err != nil {
+		if err := runTransaction(ctx, t.r, s, []step{{sql: "DROP TABLE IF EXISTS " + m.phaseTable()},
+			{sql: "DROP TABLE IF EXISTS " + m.turnaroundTable()}}); err != nil {
 			return err
 		}
-		if !dropped {
-			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the proxy's sequence views, the failsafe's record or fence records; "+
-				"proxy remove, given the primary and the replica, removes the first two; undoing the fence, the last", ident(t.opts.helperSchema()), s.role))
-		} else {
-			t.removed(fmt.Sprintf("helper schema %s on the %s", t.opts.helperSchema(), s.role))
+		if dropped, err := dropBypassWatch(ctx, t.r, s, m); err != nil {
+			return err
+		} else if dropped {
+			t.removed("the watch for writes that bypass the proxy on the " + s.role)
+		}
+		dropped, err := dropHelperSchemaIfEmpty(ctx, t.r, s, m)
+		switch {
+		case err != nil:
+			return err
+		case dropped:
+			t.removed(fmt.Sprintf("helper schema %s on the %s", m.helperSchema(), s.role))
+		case !t.opts.DryRun:
+			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the proxy's sequence views or fence records; "+
+				"proxy remove removes the first, undoing the fence the last", ident(m.helperSchema()), s.role))
 		}
 	}
 	return nil
 }
 
+// dropStatement picks the DROP statements of pg_dump --clean, each run with CASCADE. Its
+// ALTER TABLE ... DROP CONSTRAINT and DROP DEFAULT statements are left out: they fail on
+// partitions' inherited keys, and the cascading drops remove what they would.
 var dropStatement = regexp.MustCompile(`(?is)^DROP\s`)
 
 // dropSchema drops, on the replica, what the schema import created: the DROP statements of

@@ -50,6 +50,10 @@ func Wait(ctx context.Context, opts WaitOptions) (*Status, error) {
 		if opts.OnStatus != nil {
 			opts.OnStatus(st)
 		}
+		if st.State == StateNotSetUp {
+			// Nothing will change by waiting.
+			return st, withHint(fmt.Errorf("%w: migration %s", ErrNotFound, st.Name), remedy("run ", CmdSetup, " first"))
+		}
 		if st.Ready {
 			return st, nil
 		}

@@ -42,9 +42,7 @@ exactly at the switch, so that going back loses nothing.`,
 			if err != nil {
 				return err
 			}
-			res, err := core.Cutover(cmd.Context(), core.CutoverOptions{Migration: m, MaxPause: maxPause, Margin: margin,
-				Failsafe: failsafe, MaxLag: int64(maxLag), LockTimeout: lockTimeout,
-				Execution: x.execution(a.observer())})
+			res, err := core.Cutover(cmd.Context(), core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: m, MaxPause: maxPause, Margin: margin, MaxLag: int64(maxLag), LockTimeout: lockTimeout, Execution: x.execution(a.observer())}, Failsafe: failsafe})
 			return show(a, asJSON, res, err, renderCutover)
 		},
 	}

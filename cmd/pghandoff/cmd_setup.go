@@ -54,6 +54,8 @@ func renderSetup(w io.Writer, r *core.SetupResult) {
 		return
 	}
 	switch {
+	case !r.Complete:
+		fmt.Fprintf(w, "Setup of migration %s did NOT finish (%d statements ran): see the error below.\n", r.Name, len(r.Statements))
 	case !r.Changed:
 		fmt.Fprintf(w, "Migration %s is already set up: nothing changed.\n", r.Name)
 	default:

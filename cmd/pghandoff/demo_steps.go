@@ -131,7 +131,7 @@ func (d *demo) cutover(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.cutoverStart = time.Now()
-	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: d.m, Failsafe: true, Execution: core.Execution{Observer: d.obs}})
+	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}}, Failsafe: true})
 	d.cutoverEnd = time.Now()
 	if err != nil {
 		return "", err

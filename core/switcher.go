@@ -1,0 +1,153 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// switcher is what cutover and rollback share: the three servers, the migration's recorded
+// phase, the proxy as a traffic switch, and the steps around the pause.
+type switcher struct {
+	opts                    SwitchOptions
+	op                      *operation
+	primary, replica, proxy *server
+	r                       *runner
+	sw                      *fdwSwitch
+	phase                   PhaseRecord
+}
+
+// beginSwitch starts operation name: it connects to the three servers, takes the lock, and
+// reads the phase and the proxy's foreign server.
+func beginSwitch(ctx context.Context, name string, opts SwitchOptions) (*switcher, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	op, err := beginOperation(ctx, name, opts.Migration, opts.Execution, rolePrimary, roleReplica, roleProxy)
+	if err != nil {
+		return nil, err
+	}
+	s := &switcher{opts: opts, op: op, primary: op.primary, replica: op.replica, proxy: op.proxy, r: op.r}
+	if s.phase, err = readPhase(ctx, s.primary, opts.Migration); err == nil {
+		s.sw, err = newFDWSwitch(ctx, s.proxy, opts.Migration, s.r)
+	}
+	if err != nil {
+		op.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *switcher) close() {
+	s.sw.close()
+	s.op.close()
+}
+
+// pointsAt is where the proxy points, as read when the switch began.
+func (s *switcher) pointsAt() string {
+	switch {
+	case s.sw.srv.pointsAt(s.opts.Primary):
+		return rolePrimary
+	case s.sw.srv.pointsAt(s.opts.Replica):
+		return roleReplica
+	}
+	return ""
+}
+
+// readyGrace is how long a switch gives a replication that is catching up to be ready: the
+// lag counts every database's WAL on the source, and a burst of writes elsewhere can lift it
+// over the threshold for a moment. A broken replication is refused at once.
+const readyGrace = 10 * time.Second
+
+// checkReady refuses to start unless the replication the switch relies on is ready (the
+// status follows the phase: forward before a failsafe switch, back after it). Under dry-run
+// the check writes no sentinel row. It returns the status it started from.
+func (s *switcher) checkReady(ctx context.Context, what Command) (*Status, error) {
+	deadline := time.Now().Add(readyGrace)
+	// The switch's own connections serve the checks: no new ones every 250 ms.
+	opts, err := StatusOptions{Migration: s.opts.Migration, MaxLag: s.opts.MaxLag, NoSentinel: s.opts.DryRun,
+		Observer: s.opts.Observer}.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	checker := &statusChecker{opts: opts, primary: s.primary, replica: s.replica}
+	for {
+		st, err := checker.check(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if st.Ready {
+			return st, nil
+		}
+		if st.State != StateCatchingUp || time.Now().After(deadline) {
+			return st, withHint(fmt.Errorf("%w: %s", ErrNotReady, joinReasons(st.Reasons)),
+				remedy("nothing was changed: run ", CmdStatus, " to see why, or wait until it is ready, then run ", what, " again"))
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return st, err
+		}
+	}
+}
+
+// matchSequences lists the sequences source and target both have and reads the target's,
+// which nothing uses before the switch, so that the pause only reads the source's.
+func (s *switcher) matchSequences(ctx context.Context, source, target *server) (sourceSeqs, targetSeqs []seqInfo, warning string, err error) {
+	onSource, onTarget, err := matchedSequences(ctx, source, target)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if len(onSource.missing) > 0 {
+		warning = fmt.Sprintf("%d sequence(s) of the %s are missing on the %s and were not set: %s",
+			len(onSource.missing), source.role, target.role, tableList(firstN(onSource.missing, 10)))
+	}
+	return onSource.seqs, onTarget, warning, readSequenceValues(ctx, target, onTarget)
+}
+
+// newPause is the pause from source to target with the switch's options.
+func (s *switcher) newPause(source, target *server, rep *PauseReport, sourceSeqs, targetSeqs []seqInfo, turn *turnaround) *pause {
+	return &pause{m: s.opts.Migration, sw: s.sw, source: source, target: target, targetDSN: target.dsn,
+		maxPause: s.opts.MaxPause, lockTimeout: s.opts.LockTimeout, attempts: s.opts.LockAttempts, margin: s.opts.Margin,
+		dryRun: s.opts.DryRun, r: s.r, rep: rep, sourceSeqs: sourceSeqs, targetSeqs: targetSeqs, turn: turn,
+		sourceRole: source.role, role: target.role}
+}
+
+// outcome is where traffic went after a pause that ended with err: the target when it
+// ended well, the source when it gave up before its release, and, when its release's answer
+// was lost, where the proxy says it points, read on a fresh connection. It returns "" and
+// an error that says so when even that cannot be read: nothing more may then be done, and
+// the phase stays as recorded before the pause for the next run to settle.
+func (s *switcher) outcome(ctx context.Context, p *pause, err error, again Command) (string, error) {
+	switch {
+	case err == nil:
+		return p.target.role, nil
+	case errors.Is(err, ErrAborted) || !p.released:
+		return p.source.role, err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	where, terr := s.sw.target(rctx)
+	if terr != nil || where == "" {
+		return "", withHint(fmt.Errorf("%w; reading where the proxy points failed too: %w", err, errors.Join(terr, errors.New("unknown target"))),
+			remedy("traffic may be on either server. Once the proxy is reachable, run ", again,
+				" again: it reads where the proxy points, then finishes or undoes what this run began"))
+	}
+	s.r.warn(ctx, roleProxy, "the pause's outcome was lost; the proxy points at the %s", where)
+	if where == p.target.role {
+		return where, nil
+	}
+	return where, err
+}
+
+// settledOnPrimary refuses to treat a proxy that points at the primary as the start of a
+// new switch when the recorded phase says traffic is on the replica: someone pointed it
+// back by hand, and nothing recorded the writes made on the replica since.
+func (s *switcher) refuseHandMadeReturn() error {
+	if s.phase.Phase != PhaseSwitched {
+		return nil
+	}
+	return refused(remedy("if traffic must go to the replica, point the proxy back at it; if going back was meant, check that the old primary has every write, then ", CmdTeardown, " and set up again"),
+		"the proxy points at the primary, but migration %s was switched to the replica at %s and no rollback was recorded: someone pointed the proxy back by hand",
+		s.opts.name(), s.phase.At.Format(time.RFC3339))
+}
