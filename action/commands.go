@@ -23,6 +23,9 @@ func (c *command) uses(input string) bool {
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
 
+// switching are the inputs of a switch of traffic: cutover and rollback.
+var switching = []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin}
+
 // execution are the inputs of every command that changes a server.
 var execution = []string{inDryRun, inLockTimeout, inStatementTimeout}
 
@@ -43,13 +46,15 @@ var commands = map[string]*command{
 	"proxy-create": {name: "proxy-create", needs: []string{inProxy, inPrimary},
 		inputs: with(execution, []string{inMapRole}), run: runProxyCreate},
 	"cutover": {name: "cutover", needs: []string{inProxy, inPrimary, inReplica},
-		inputs: with(execution, []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin, inFailsafe}), run: runCutover},
+		inputs: with(execution, switching, []string{inFailsafe}), run: runCutover},
+	"rollback": {name: "rollback", needs: []string{inProxy, inPrimary, inReplica},
+		inputs: with(execution, switching), run: runRollback},
 	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
 		inputs: with(execution, []string{inSkip, inWindow}), run: runSequences},
 	"fence": {name: "fence", needs: []string{inPrimary, inRole},
-		inputs: with(execution, []string{inUndo}), run: runFence},
-	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy},
-		inputs: with(execution, []string{inPrimary, inReplica}), run: runProxyRemove},
+		inputs: with(execution, []string{inUndo, inForce}), run: runFence},
+	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy, inPrimary},
+		inputs: with(execution, []string{inReplica}), run: runProxyRemove},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
 		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
 }

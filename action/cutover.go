@@ -10,10 +10,16 @@ import (
 )
 
 // runCutover switches the proxy to the new primary during a bounded pause of the
-// application's writes. A rollback (the replica did not catch up within max-pause) fails
-// the step: traffic stayed on the old primary, and the outputs say so.
+// application's writes. A pause that gives up (the replica did not catch up within
+// max-pause) fails the step: traffic stayed on the old primary, and the outputs say so.
 func runCutover(ctx context.Context, j *job) (*outcome, error) {
-	return rendered(cutoverOutcome)(core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: j.p.m, MaxPause: j.p.maxPause, LockTimeout: j.p.pauseLockTimeout, Margin: j.p.margin, MaxLag: j.p.maxLag, Execution: j.execution()}, Failsafe: j.p.failsafe}))
+	return rendered(cutoverOutcome)(core.Cutover(ctx, core.CutoverOptions{SwitchOptions: j.switchOptions(), Failsafe: j.p.failsafe}))
+}
+
+// switchOptions are the options of cutover and rollback.
+func (j *job) switchOptions() core.SwitchOptions {
+	return core.SwitchOptions{Migration: j.p.m, MaxPause: j.p.maxPause, LockTimeout: j.p.pauseLockTimeout,
+		Margin: j.p.margin, MaxLag: j.p.maxLag, Execution: j.execution()}
 }
 
 // cutoverOutcome renders what Cutover did.
@@ -27,40 +33,55 @@ func cutoverOutcome(res *core.CutoverResult, err error) *outcome {
 	case res.Switched:
 		out.headline = fmt.Sprintf("switched: traffic goes to the new primary; writes were held %.0f ms", res.PauseMS)
 	case errors.Is(err, core.ErrAborted):
-		out.headline = "rolled back: traffic stays on the old primary, nothing lost (" + res.AbortReason + ")"
+		out.headline = "not switched: traffic stays on the old primary, nothing lost (" + res.AbortReason + ")"
+	case res.OutcomeUnknown:
+		out.headline = "outcome unknown: run cutover again to read where traffic goes and finish"
 	default:
 		out.headline = "not switched"
 	}
 	if res.Switched && !res.AlreadySwitched && !res.DryRun {
 		out.notice = out.headline
 	}
-	out.set(outSwitched, boolText(res.Switched))
-	if !res.DryRun && !res.AlreadySwitched {
-		out.set(outPauseMS, strconv.FormatFloat(res.PauseMS, 'f', 0, 64))
+	pauseFacts(out, res.PauseReport, res.Switched, res.DryRun || res.AlreadySwitched, "Old primary", "New primary")
+	if len(res.Refreshed) > 0 {
+		out.fact("Materialized views populated", fmt.Sprintf("%d", len(res.Refreshed)))
 	}
-	out.set(outTables, strconv.Itoa(res.Tables))
-	if !res.DryRun {
-		out.fact("Pause", fmt.Sprintf("%.1f ms (locks %.1f ms, catch-up %.1f ms)", res.PauseMS, res.LockMS, res.CatchUpMS))
-		out.fact("Lock attempts", strconv.Itoa(res.LockAttempts))
-		out.fact("Statements that waited", strconv.Itoa(res.WaitedStatements))
-	}
-	out.fact("Foreign tables locked", strconv.Itoa(res.Tables))
-	for _, l := range []struct{ name, lsn string }{{"Primary LSN at the locks", res.SourceLSN},
-		{"Sentinel LSN", res.SentinelLSN}, {"Replica LSN at the switch", res.TargetLSN}} {
-		if l.lsn != "" {
-			out.fact(l.name, code(l.lsn))
-		}
-	}
-	if res.AbortReason != "" {
-		out.fact("Rolled back because", text(res.AbortReason))
-	}
-	out.fact("Sequences set", fmt.Sprintf("%d of %d", res.SequencesChanged, len(res.Sequences)))
 	if f := res.Failsafe; f != nil {
 		out.section("Failsafe: replication back to the old primary", failsafeTable(f))
+	}
+	if len(res.Settled) > 0 {
+		out.section("Put right from an earlier run", bullets(res.Settled))
 	}
 	out.section("Sequences", sequenceTable(res.Sequences, false))
 	out.section("Statements", statements(res.Statements, res.DryRun))
 	return out
+}
+
+// pauseFacts renders what a pause measured, for cutover and rollback: source and target
+// name the servers traffic leaves and goes to.
+func pauseFacts(out *outcome, p core.PauseReport, moved, noPause bool, source, target string) {
+	out.set(outSwitched, boolText(moved))
+	if !noPause {
+		out.set(outPauseMS, strconv.FormatFloat(p.PauseMS, 'f', 0, 64))
+		out.fact("Pause", fmt.Sprintf("%.1f ms (locks %.1f ms, catch-up %.1f ms)", p.PauseMS, p.LockMS, p.CatchUpMS))
+		out.fact("Lock attempts", strconv.Itoa(p.LockAttempts))
+		out.fact("Statements that waited", strconv.Itoa(p.WaitedStatements))
+	}
+	out.set(outTables, strconv.Itoa(p.Tables))
+	out.fact("Foreign tables locked", strconv.Itoa(p.Tables))
+	for _, l := range []struct{ name, lsn string }{{source + " LSN at the locks", p.SourceLSN},
+		{"Sentinel LSN", p.SentinelLSN}, {target + " LSN at the switch", p.TargetLSN}} {
+		if l.lsn != "" {
+			out.fact(l.name, code(l.lsn))
+		}
+	}
+	if p.AbortReason != "" {
+		out.fact("Gave up because", text(p.AbortReason))
+	}
+	if p.OutcomeUnknown {
+		out.fact("Outcome", "unknown: the commit's answer was lost and the proxy could not be read; run the step again")
+	}
+	out.fact("Sequences set", fmt.Sprintf("%d of %d", p.SequencesChanged, len(p.Sequences)))
 }
 
 func failsafeTable(f *core.FailsafeInfo) string {

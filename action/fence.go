@@ -11,7 +11,7 @@ import (
 // runFence makes the application's roles read-only on the old primary (or, with undo, gives
 // their writes back), for the switch without a proxy.
 func runFence(ctx context.Context, j *job) (*outcome, error) {
-	return rendered(fenceOutcome)(core.Fence(ctx, core.FenceOptions{Migration: j.p.m, Roles: j.p.roles, Undo: j.p.undo,
+	return rendered(fenceOutcome)(core.Fence(ctx, core.FenceOptions{Migration: j.p.m, Roles: j.p.roles, Undo: j.p.undo, Force: j.p.force,
 		Execution: j.execution()}))
 }
 

@@ -38,13 +38,14 @@ const (
 	inLockTimeout         = "lock-timeout"
 	inStatementTimeout    = "statement-timeout"
 	inInterval            = "interval"
+	inForce               = "force"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval}
+	inStatementTimeout, inInterval, inForce}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy}
@@ -64,7 +65,7 @@ type params struct {
 	excludeTables       []core.TableName
 	replicaIdentityFull bool
 	failsafe, drop, yes bool
-	dryRun, undo        bool
+	dryRun, undo, force bool
 	roles, mapRoles     []string
 }
 
@@ -180,6 +181,8 @@ func (p *params) set(name, v string) error {
 		p.dryRun, err = parseBool(v)
 	case inUndo:
 		p.undo, err = parseBool(v)
+	case inForce:
+		p.force, err = parseBool(v)
 	default:
 		err = errors.New("unknown input")
 	}

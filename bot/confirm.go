@@ -51,7 +51,7 @@ func (b *Bot) postConfirmation(ctx context.Context, req *request) error {
 	now := b.clock.Now()
 	rule := b.approvalRule(req.cmd.Migration)
 	a := approval{ID: newID(), Migration: req.cmd.Migration, Command: req.cmd.Name, Args: req.cmd, Requester: req.user,
-		TeamID: req.team, Channel: req.channel, SecondPerson: req.cmd.Name == "cutover" && rule.SecondPerson,
+		TeamID: req.team, Channel: req.channel, SecondPerson: switchesTraffic(req.cmd) && rule.SecondPerson,
 		CreatedAt: now, ExpiresAt: now.Add(rule.ExpiresAfter.D(defaultApprovalExpiry)), State: approvalPending}
 	a.AuditID, err = b.store.auditInsert(ctx, auditEntry{At: now, TeamID: req.team, UserID: req.user, Command: req.cmd.String(),
 		Migration: req.cmd.Migration, Result: resultPending, Detail: "waiting for confirmation", Channel: req.channel})
@@ -72,11 +72,17 @@ func (b *Bot) postConfirmation(ctx context.Context, req *request) error {
 	return b.store.auditMessage(ctx, a.AuditID, req.channel, ts, b.msg.permalink(ctx, req.channel, ts))
 }
 
+// switchesTraffic reports whether c moves the application's traffic: what a second person
+// may have to approve.
+func switchesTraffic(c command) bool { return c.Name == "cutover" || c.Name == "rollback" }
+
 // whatHappens explains a destructive command in plain words.
 func whatHappens(c command) string {
 	switch c.Name {
 	case "cutover":
 		return "Writes through the proxy pause while the replica applies the last changes; sequences move past the primary's; the proxy then points at the replica, which becomes the primary. If the pause runs over its limit, everything rolls back and traffic stays on the old primary."
+	case "rollback":
+		return "Writes through the proxy pause while the old primary applies the last changes from the new one (the failsafe); its sequences move past the new primary's; the proxy then points at the old primary again, and replication into the new one resumes from that point. If the pause runs over its limit, traffic stays on the new primary."
 	case "fence":
 		if c.Undo {
 			return "The application's roles get their write access back on the old primary."

@@ -14,14 +14,14 @@ func defaultOps() map[string]opFunc {
 		"status": opStatus, "who": opWho, "audit": opAudit,
 		"report": opReport, "lock": opLock, "unlock": opUnlock,
 		"preflight": opPreflight, "setup": opSetup, "wait": opWait, "verify": opVerify, "teardown": opTeardown,
-		"proxy create": opProxyCreate, "cutover": opCutover, "sequences": opSequences,
+		"proxy create": opProxyCreate, "cutover": opCutover, "rollback": opRollback, "sequences": opSequences,
 		"fence": opFence, "proxy remove": opProxyRemove,
 	}
 }
 
 // defaultPrechecks are checked again when a destructive command's button is clicked.
 func defaultPrechecks() map[string]opFunc {
-	return map[string]opFunc{"cutover": precheckCutover, "fence": precheckFence, "teardown": precheckNone}
+	return map[string]opFunc{"cutover": precheckSwitch, "rollback": precheckSwitch, "fence": precheckFence, "teardown": precheckNone}
 }
 
 func precheckNone(context.Context, *run) (*outcome, error) { return nil, nil }

@@ -10,7 +10,7 @@ import (
 
 // precheckCutover runs when the cutover is requested and again on the approval click: the
 // migration must be ready and nobody may hold its operation lock.
-func precheckCutover(ctx context.Context, r *run) (*outcome, error) {
+func precheckSwitch(ctx context.Context, r *run) (*outcome, error) {
 	st, trend, err := r.b.statusOf(ctx, r.req.cmd.Migration, r.observer(), false)
 	if err != nil {
 		return nil, err

@@ -41,8 +41,7 @@ func opProxyRemove(ctx context.Context, r *run) (*outcome, error) {
 }
 
 func opCutover(ctx context.Context, r *run) (*outcome, error) {
-	cc := r.mig.Cfg.Cutover
-	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: r.mig.M, MaxPause: time.Duration(cc.MaxPause), Margin: cc.Margin, MaxLag: r.mig.Cfg.MaxLagBytes, Execution: r.execution()}, Failsafe: cc.Failsafe})
+	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: r.switchOptions(), Failsafe: r.mig.Cfg.Cutover.Failsafe})
 	if err != nil && (res == nil || res.AbortReason == "") {
 		return nil, err
 	}
@@ -55,9 +54,9 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 		fmt.Fprintf(&b, "The proxy of *%s* already points at the new primary: nothing to do.", r.req.cmd.Migration)
 		return textOutcome("already switched", b.String()), nil
 	case !res.Switched:
-		fmt.Fprintf(&b, ":leftwards_arrow_with_hook: Cutover of *%s* rolled back after a %s pause: %s. Traffic stays on the old primary; nothing was lost.",
+		fmt.Fprintf(&b, ":leftwards_arrow_with_hook: Cutover of *%s* gave up after a %s pause: %s. Traffic stays on the old primary; nothing was lost.",
 			r.req.cmd.Migration, ms(res.PauseMS), res.AbortReason)
-		out := textOutcome("rolled back: "+res.AbortReason, b.String())
+		out := textOutcome("not switched: "+res.AbortReason, b.String())
 		out.Failed = true
 		return out, nil
 	}
@@ -96,7 +95,7 @@ func opSequences(ctx context.Context, r *run) (*outcome, error) {
 }
 
 func opFence(ctx context.Context, r *run) (*outcome, error) {
-	res, err := core.Fence(ctx, core.FenceOptions{Migration: r.mig.M, Roles: r.mig.Cfg.Cutover.FenceRoles, Undo: r.req.cmd.Undo,
+	res, err := core.Fence(ctx, core.FenceOptions{Migration: r.mig.M, Roles: r.mig.Cfg.Cutover.FenceRoles, Undo: r.req.cmd.Undo, Force: r.req.cmd.Force,
 		Execution: r.execution()})
 	if err != nil {
 		return nil, err

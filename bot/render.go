@@ -60,6 +60,12 @@ func statusText(key string, st *core.Status, trend []sample) string {
 	if st.LagSeconds != nil {
 		lag += fmt.Sprintf(", %s behind", humanDuration(time.Duration(*st.LagSeconds*float64(time.Second))))
 	}
+	if st.Phase != "" && st.Phase != core.PhaseReplicating {
+		fmt.Fprintf(&b, "• Phase: %s since %s\n", st.Phase, slackTime(st.PhaseAt))
+	}
+	if st.Direction != "" {
+		fmt.Fprintf(&b, "• Replication: %s\n", st.Direction)
+	}
 	fmt.Fprintf(&b, "• Lag: %s\n", lag)
 	if st.SentinelMS != nil {
 		fmt.Fprintf(&b, "• Sentinel round trip: %.0f ms\n", *st.SentinelMS)

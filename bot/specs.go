@@ -48,7 +48,7 @@ func (s *spec) destructive(c command) bool {
 	if c.DryRun {
 		return false
 	}
-	return c.Name == "cutover" || c.Name == "fence" || (c.Name == "teardown" && c.Drop)
+	return c.Name == "cutover" || c.Name == "rollback" || c.Name == "fence" || (c.Name == "teardown" && c.Drop)
 }
 
 // changes reports whether the command changes a database or the bot's shared state, so that
@@ -68,10 +68,12 @@ var specList = []*spec{
 		class: classOperate, migration: migRequired, flags: []string{"--dry-run"}, long: true},
 	{name: "cutover", usage: "`cutover <migration> [--dry-run]`", help: "pause writes, let the replica catch up, switch the proxy to it (confirmation; maybe a second approver)",
 		class: classDestroy, migration: migRequired, flags: []string{"--dry-run"}, long: true},
+	{name: "rollback", usage: "`rollback <migration> [--dry-run]`", help: "after a cutover with the failsafe: pause writes, let the old primary catch up, switch the proxy back to it (confirmation; maybe a second approver)",
+		class: classDestroy, migration: migRequired, flags: []string{"--dry-run"}, long: true},
 	{name: "sequences", usage: "`sequences <migration> [--dry-run]`", help: "move the replica's sequences past the primary's",
 		class: classOperate, migration: migRequired, flags: []string{"--dry-run"}, long: true},
-	{name: "fence", usage: "`fence <migration> [--undo] [--dry-run]`", help: "make the application's roles read-only on the old primary (confirmation)",
-		class: classDestroy, migration: migRequired, flags: []string{"--undo", "--dry-run"}, long: true},
+	{name: "fence", usage: "`fence <migration> [--undo] [--force] [--dry-run]`", help: "make the application's roles read-only on the old primary (confirmation)",
+		class: classDestroy, migration: migRequired, flags: []string{"--undo", "--force", "--dry-run"}, long: true},
 	{name: "verify", usage: "`verify <migration>`", help: "compare every table on both servers (counts and checksums)",
 		class: classOperate, migration: migRequired, long: true},
 	{name: "teardown", usage: "`teardown <migration> [--drop] [--dry-run]`", help: "remove replication; --drop also drops the replicated tables on the replica (confirmation)",

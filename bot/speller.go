@@ -18,7 +18,7 @@ var _ core.Speller = botSpeller{}
 
 // optionWords are the options Slack users give as words of the command itself.
 var optionWords = map[core.Option]string{
-	core.OptDryRun: "--dry-run", core.OptDrop: "--drop", core.OptUndo: "--undo",
+	core.OptDryRun: "--dry-run", core.OptDrop: "--drop", core.OptUndo: "--undo", core.OptForce: "--force",
 }
 
 // configKeys are the options set in the migration's entry of the config, by their key below

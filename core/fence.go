@@ -2,9 +2,13 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // FenceOptions configures Fence.
@@ -12,6 +16,9 @@ type FenceOptions struct {
 	Migration
 	Roles []string // the roles the application writes as
 	Undo  bool     // give the roles back exactly what they had before the fence
+	// Force goes on when some of the roles' sessions could not be ended: they can still
+	// write until they reconnect. Without it, Fence fails and names them.
+	Force bool
 	Execution
 }
 
@@ -36,7 +43,21 @@ type FencedRole struct {
 	Prior      *string `json:"prior"`
 	Changed    bool    `json:"changed"` // false: already fenced (or, on undo, not fenced)
 	Terminated int     `json:"sessions_terminated"`
+	// Surviving are the role's sessions from before the fence that could not be ended: they
+	// can still write until they reconnect.
+	Surviving []Session `json:"surviving_sessions,omitempty"`
 }
+
+// Session is a server session, as pg_stat_activity shows it.
+type Session struct {
+	PID             int       `json:"pid"`
+	ApplicationName string    `json:"application_name"`
+	ClientAddr      string    `json:"client_addr,omitempty"`
+	Since           time.Time `json:"since"`
+}
+
+// ErrFenceIncomplete: some sessions of a fenced role from before the fence are still there.
+var ErrFenceIncomplete = errors.New("some sessions from before the fence could not be ended and can still write")
 
 // fenceMethod says what a fence is. The choice, over revoking write privileges: the setting
 // is one value per role, so recording it and putting it back is exact, while privileges are
@@ -104,12 +125,54 @@ func (f *fencer) run(ctx context.Context) error {
 			}
 			f.res.Terminated += fr.Terminated
 		}
+		if !f.opts.Undo && !f.opts.DryRun {
+			if fr.Surviving, err = f.surviving(ctx, role); err != nil {
+				return err
+			}
+		}
 		f.res.Roles = append(f.res.Roles, fr)
 	}
 	if f.opts.Undo {
 		return f.dropRecordsIfEmpty(ctx)
 	}
-	return nil
+	return f.checkSurvivors()
+}
+
+// surviving lists the role's sessions in the database that began before its fence and are
+// still there: the ones that reconnected since are read-only.
+func (f *fencer) surviving(ctx context.Context, role string) ([]Session, error) {
+	rows, err := f.primary.conn.Query(ctx, `SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), a.backend_start
+		FROM pg_stat_activity a, `+f.table()+` r
+		WHERE a.usename = $1 AND a.datname = current_database() AND a.pid <> pg_backend_pid()
+		  AND r.role = $1 AND a.backend_start <= r.fenced_at ORDER BY a.pid`, role)
+	if err != nil {
+		return nil, fmt.Errorf("primary: read the sessions of %s: %w", role, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Session, error) {
+		var s Session
+		return s, row.Scan(&s.PID, &s.ApplicationName, &s.ClientAddr, &s.Since)
+	})
+}
+
+// checkSurvivors fails when sessions from before the fence are left, unless told to go on.
+func (f *fencer) checkSurvivors() error {
+	var left []string
+	for _, fr := range f.res.Roles {
+		for _, s := range fr.Surviving {
+			left = append(left, fmt.Sprintf("%s (pid %d, %q, since %s)", fr.Role, s.PID, s.ApplicationName, s.Since.Format(time.RFC3339)))
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d session(s) from before the fence are still there and can write: %s", len(left), joinList(left, 10))
+	if f.opts.Force {
+		f.res.Warnings = append(f.res.Warnings, msg)
+		return nil
+	}
+	return withHint(fmt.Errorf("%w: %s", ErrFenceIncomplete, msg),
+		remedy("end them (SELECT pg_terminate_backend(pid) on the primary, or stop what holds them), then run ", CmdFence,
+			" again; or run it with ", OptForce, " to go on, knowing they can write until they reconnect"))
 }
 
 // checkRoles refuses unknown roles, and the role pghandoff itself connects as: fencing it

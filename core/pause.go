@@ -71,6 +71,9 @@ type PauseReport struct {
 	Sequences        []SequenceSet `json:"sequences"`
 	SequencesChanged int           `json:"sequences_changed"`
 	AbortReason      string        `json:"abort_reason,omitempty"` // why it gave up, traffic unmoved
+	// OutcomeUnknown: the release's answer was lost and where traffic goes could not be read
+	// either. The next run reads it and settles.
+	OutcomeUnknown bool `json:"outcome_unknown,omitempty"`
 }
 
 // ErrAborted: the pause gave up before the switch and let traffic go where it went before.

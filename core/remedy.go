@@ -40,6 +40,7 @@ const (
 	OptStatementTimeout    Option = "statement-timeout"
 	OptMapRole             Option = "map-role"
 	OptRole                Option = "role"
+	OptForce               Option = "force"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -47,7 +48,7 @@ func Options() []Option {
 	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptSchemas, OptExcludeTables,
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
-		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole}
+		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce}
 }
 
 // Command is an operation a remedy tells the user to run.

@@ -129,6 +129,7 @@ func (s *switcher) outcome(ctx context.Context, p *pause, err error, again Comma
 	defer cancel()
 	where, terr := s.sw.target(rctx)
 	if terr != nil || where == "" {
+		p.rep.OutcomeUnknown = true
 		return "", withHint(fmt.Errorf("%w; reading where the proxy points failed too: %w", err, errors.Join(terr, errors.New("unknown target"))),
 			remedy("traffic may be on either server. Once the proxy is reachable, run ", again,
 				" again: it reads where the proxy points, then finishes or undoes what this run began"))

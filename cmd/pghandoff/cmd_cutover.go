@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,13 +10,8 @@ import (
 )
 
 func (a *app) cutoverCommand() *cobra.Command {
-	var s servers
-	var x executionFlags
-	var maxPause, lockTimeout time.Duration
-	var margin int64
-	var maxLag bytesValue
-	var failsafe, asJSON bool
-	replica := replicaFlag.withAlias("server")
+	var f switchFlags
+	var failsafe bool
 	cmd := &cobra.Command{
 		Use:   "cutover --proxy DSN --primary DSN --replica DSN",
 		Short: "Switch the proxy from the primary to the replica without losing a write",
@@ -30,51 +24,50 @@ func (a *app) cutoverCommand() *cobra.Command {
   4. sets every sequence on the replica from the primary's exact values plus --margin;
   5. points the foreign server and user mappings at the replica, and commits. The queued
      statements run against the replica.
-If the replica has not caught up within --max-pause, everything rolls back: traffic resumes on
-the primary, nothing is lost, and the output says why (exit 1). It reports the pause in
-milliseconds, how many statements waited, and the LSNs.
+The pause never lasts longer than --max-pause: past it, or on any failure before the commit,
+traffic resumes on the primary, nothing is lost, and the output says why (exit 1). The proxy
+itself enforces the bound, so a cutover that is killed or loses its network cannot hold the
+application longer. When the commit's answer is lost, cutover reads where the proxy points
+and says so. It reports the pause in milliseconds, how many statements waited, and the LSNs.
 
 --failsafe also sets up replication back from the replica to the old primary, starting
-exactly at the switch, so that going back loses nothing.`,
+exactly at the switch, so that rollback can go back without losing anything.
+
+Run it again at any time: after a switch it finishes what a crashed run left undone, after
+a crashed pause it puts replication back first.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := a.migration(cmd, &s, proxyFlag, primaryFlag, replica)
+			opts, err := f.options(a, cmd)
 			if err != nil {
 				return err
 			}
-			res, err := core.Cutover(cmd.Context(), core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: m, MaxPause: maxPause, Margin: margin, MaxLag: int64(maxLag), LockTimeout: lockTimeout, Execution: x.execution(a.observer())}, Failsafe: failsafe})
-			return show(a, asJSON, res, err, renderCutover)
+			res, err := core.Cutover(cmd.Context(), core.CutoverOptions{SwitchOptions: opts, Failsafe: failsafe})
+			return show(a, f.asJSON, res, err, renderCutover)
 		},
 	}
-	s.addFlags(cmd, proxyFlag, primaryFlag, replica)
-	durationFlag(cmd, &maxPause, "max-pause", core.DefaultMaxPause, "roll back if the replica has not caught up within this pause")
-	durationFlag(cmd, &lockTimeout, "pause-lock-timeout", core.DefaultPauseLockTimeout, "wait at most this long for each table's lock in the pause")
-	cmd.Flags().Int64Var(&margin, "margin", core.DefaultMargin, "move every sequence this many values past the primary's, for writers that bypass the proxy")
-	maxLagFlag(cmd, &maxLag)
+	f.addFlags(cmd, "replica")
 	cmd.Flags().BoolVar(&failsafe, "failsafe", false, "also replicate back from the replica to the old primary, from the switch on")
-	x.addFlags(cmd, "check readiness and print the SQL it would run, change nothing")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
 func renderCutover(w io.Writer, r *core.CutoverResult) {
 	switch {
-	case r.DryRun:
-		fmt.Fprintf(w, "Dry run: cutover of %s would run these statements (nothing was changed):\n", r.Name)
-		printStatements(w, r.Statements)
+	case printDryRun(w, r.DryRun, "cutover of "+r.Name, r.Statements):
 		return
 	case r.AlreadySwitched:
 		fmt.Fprintf(w, "The proxy for %s already points at the replica: nothing changed.\n", r.Name)
 	case r.Switched:
 		fmt.Fprintf(w, "Switched: the proxy now sends %s's traffic to the replica.\n", r.Name)
+	case r.OutcomeUnknown:
+		fmt.Fprintf(w, "OUTCOME UNKNOWN: the commit was sent, but neither its answer nor where the proxy points could be read. Run cutover again.\n")
+	case r.AbortReason != "":
+		fmt.Fprintf(w, "NOT switched: traffic stayed on the primary, nothing was lost. %s\n", r.AbortReason)
 	default:
-		fmt.Fprintf(w, "NOT switched: the proxy still points at the primary. %s\n", r.AbortReason)
+		fmt.Fprintf(w, "NOT switched: nothing was changed.\n")
 	}
-	if r.LockAttempts > 0 {
-		fmt.Fprintf(w, "  pause            %.1f ms (locks %.1f ms, catch-up %.1f ms), %d attempt(s), %d statements waited, %d tables\n",
-			r.PauseMS, r.LockMS, r.CatchUpMS, r.LockAttempts, r.WaitedStatements, r.Tables)
-		fmt.Fprintf(w, "  LSNs             primary %s, sentinel %s, replica %s\n", orNone(r.SourceLSN), orNone(r.SentinelLSN), orNone(r.TargetLSN))
-	}
+	printList(w, "Put right from an earlier run", r.Settled)
+	printList(w, "Materialized views populated on the replica", r.Refreshed)
+	renderPause(w, r.PauseReport, "primary", "replica")
 	if r.Switched && !r.AlreadySwitched {
 		fmt.Fprintf(w, "  sequences        %d set on the replica (%d moved)\n", len(r.Sequences), r.SequencesChanged)
 	}

@@ -13,7 +13,7 @@ func (a *app) fenceCommand() *cobra.Command {
 	var s servers
 	var x executionFlags
 	var roles string
-	var undo, asJSON bool
+	var undo, force, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "fence --primary DSN --role R[,R...] [--undo]",
 		Short: "Stop the application's roles writing on the primary (the switch without a proxy)",
@@ -33,7 +33,7 @@ application to the replica.`,
 			if len(list) == 0 {
 				return &usageError{cmd: cmd, err: fmt.Errorf("missing --role: the roles the application writes as")}
 			}
-			res, err := core.Fence(cmd.Context(), core.FenceOptions{Migration: m, Roles: list, Undo: undo,
+			res, err := core.Fence(cmd.Context(), core.FenceOptions{Migration: m, Roles: list, Undo: undo, Force: force,
 				Execution: x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderFence)
 		},
@@ -41,6 +41,7 @@ application to the replica.`,
 	s.addFlags(cmd, primaryFlag)
 	cmd.Flags().StringVar(&roles, "role", "", "comma-separated roles the application writes as")
 	cmd.Flags().BoolVar(&undo, "undo", false, "lift the fence: restore each role's setting as it was")
+	cmd.Flags().BoolVar(&force, "force", false, "go on when sessions from before the fence could not be ended (they can write until they reconnect)")
 	x.addFlags(cmd, "print the SQL it would run, change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd

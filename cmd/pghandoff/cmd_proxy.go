@@ -84,11 +84,13 @@ func (a *app) proxyRemoveCommand() *cobra.Command {
 	var x executionFlags
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "remove --proxy DSN [--primary DSN] [--replica DSN]",
+		Use:   "remove --proxy DSN --primary DSN [--replica DSN]",
 		Short: "Remove everything proxy create and cutover made, on every server given",
 		Long: `Removes what proxy create and cutover made: on the proxy the foreign server, its user
 mappings and foreign tables, helper functions, and the schemas and types it created; with
---primary and --replica, the sequence helper views there and the failsafe's replication.
+the primary (required: the migration's operation lock lives there) and, with --replica, the
+replica, the sequence helper views, the watch for writes that bypass the proxy and the
+failsafe's replication.
 After proxy remove and teardown nothing of pghandoff is left on any server. The application
 must no longer use the proxy. As rm-proxy.sh, it also takes the proxy's connection string as
 its only argument.`,
@@ -97,7 +99,7 @@ its only argument.`,
 			if proxy := s.conns[core.OptProxy]; len(args) == 1 && *proxy == "" {
 				*proxy = args[0] // rm-proxy.sh CONNINFO
 			}
-			m, err := a.migrationWith(cmd, &s, []serverFlag{proxyFlag}, []serverFlag{primaryFlag, replicaFlag})
+			m, err := a.migrationWith(cmd, &s, []serverFlag{proxyFlag, primaryFlag}, []serverFlag{replicaFlag})
 			if err != nil {
 				return err
 			}

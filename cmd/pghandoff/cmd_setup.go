@@ -24,10 +24,14 @@ tables without a primary key or replica identity (unless --replica-identity-full
 failing statement), then creates the sentinel table, the publication, the replication slot
 and the subscription. Every schema but the system ones is covered unless --schemas says
 otherwise. It only does what is missing: run it again after a success or a crash and it
-converges. --dry-run prints every statement it would run and changes nothing.`,
+converges. --dry-run prints every statement it would run and changes nothing.
+
+After a cutover with --failsafe it refuses (replication runs the other way now). After a
+failsafe cutover that gave up, it turns replication from the primary back on; after one that
+did not record how it ended, it does so only when --proxy lets it read where traffic goes.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
+			m, err := a.migrationWith(cmd, &s, []serverFlag{primaryFlag, replicaFlag}, []serverFlag{proxyFlag})
 			if err != nil {
 				return err
 			}
@@ -41,7 +45,7 @@ converges. --dry-run prints every statement it would run and changes nothing.`,
 			return show(a, asJSON, res, err, renderSetup)
 		},
 	}
-	s.addFlags(cmd, primaryFlag, replicaFlag)
+	s.addFlags(cmd, primaryFlag, replicaFlag, proxyFlag.withHelp("the proxy's connection string, only to read where traffic goes after a cutover that did not record its end"))
 	sel.addFlags(cmd)
 	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +50,17 @@ var verdicts = map[string]string{
 }
 
 func renderStatus(w io.Writer, st *core.Status) {
-	fmt.Fprintf(w, "Migration %s: %s\n", st.Name, verdicts[st.State])
+	verdict := verdicts[st.State]
+	if st.Ready && st.Phase == core.PhaseSwitched && st.Direction != "" && st.Direction != "primary → replica" {
+		verdict = "READY to roll back: the old primary has caught up with the new one"
+	}
+	fmt.Fprintf(w, "Migration %s: %s\n", st.Name, verdict)
+	if st.Phase != "" && st.Phase != core.PhaseReplicating {
+		fmt.Fprintf(w, "  phase            %s since %s\n", st.Phase, st.PhaseAt.Format(time.RFC3339))
+	}
+	if st.Direction != "" {
+		fmt.Fprintf(w, "  replication      %s\n", st.Direction)
+	}
 	printList(w, "Why not ready", st.Reasons)
 	printList(w, "Warnings", st.Warnings)
 	if st.State == core.StateNotSetUp {
@@ -75,6 +86,10 @@ func renderStatus(w io.Writer, st *core.Status) {
 	}
 	if st.Subscription != nil {
 		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t\n", st.Subscription.Enabled, st.Subscription.WorkerRunning)
+	}
+	for _, b := range st.BypassWrites {
+		fmt.Fprintf(w, "  BYPASS           %s: %d writing statement(s) on the old primary, %s to %s\n", b.Table, b.Statements,
+			b.First.Format(time.RFC3339), b.Last.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "  versions         primary %s, replica %s\n", st.PrimaryVersion, st.ReplicaVersion)
 	fmt.Fprintf(w, "  tables           %d: %s\n", len(st.Tables), tableCounts(st.TableCounts))

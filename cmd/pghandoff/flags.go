@@ -78,6 +78,12 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 	return m, nil
 }
 
+// withHelp is f with another help text, for a command that uses the server differently.
+func (f serverFlag) withHelp(help string) serverFlag {
+	f.help = help
+	return f
+}
+
 // withAlias is f accepting another spelling too: the seed scripts' --server.
 func (f serverFlag) withAlias(alias string) serverFlag {
 	f.aliases = append(append([]string{}, f.aliases...), alias)

@@ -49,7 +49,11 @@ func TestCommandLineProxyAndCutover(t *testing.T) {
 	if n := countRows(t, pair.Replica, rdb, `SELECT count(*) FROM "Billing"."Order" WHERE "user" = 'after' AND id > 101`); n != 1 {
 		t.Fatalf("the write after cutover did not land on the new primary with a key above the old ones (%d)", n)
 	}
+	// rm-proxy.sh's spelling: the proxy as the only argument; the primary, where the
+	// migration's lock lives, from the environment.
+	c.env = map[string]string{"PGHANDOFF_PRIMARY": primary}
 	stdout, _ = c.expect(exitOK, append([]string{"proxy", "remove", proxyDSN}, name...)...)
+	c.env = nil
 	if !strings.Contains(stdout, "Removed") {
 		t.Fatalf("proxy remove:\n%s", stdout)
 	}

@@ -15,6 +15,7 @@ A migration, step by step:
   pghandoff setup     --primary OLD --replica NEW     schema, publication, subscription
   pghandoff wait      --primary OLD --replica NEW     until the replica has caught up
   pghandoff proxy create / cutover / proxy remove     switch traffic through a proxy
+  pghandoff rollback                                  back to the old primary (after cutover --failsafe)
   pghandoff verify    --primary OLD --replica NEW     compare every table
   pghandoff teardown  --primary OLD --replica NEW     remove the replication
 
@@ -53,6 +54,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.teardownCommand(),
 		a.proxyCommand(),
 		a.cutoverCommand(),
+		a.rollbackCommand(),
 		a.sequencesCommand(),
 		a.fenceCommand(),
 		a.demoCommand(),
