@@ -1,0 +1,146 @@
+//go:build faults
+
+package faults
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pghandoff/pghandoff/internal/faultnet"
+	"github.com/pghandoff/pghandoff/internal/procctl"
+)
+
+// step is a moment inside a pghandoff command that a fault hits. arrange runs before the
+// command starts and holds, on the servers, something the command will wait for at the
+// step; reached then blocks until the command is there, read on the servers (a lock it waits
+// for), never guessed from timing; release lets go of what arrange held. A step of a new
+// command (rollback) is one more value of this type.
+type step struct {
+	name    string
+	arrange func(e *env) (reached func(context.Context) error, release func())
+}
+
+// atLocks: the pause is taking its locks, held up by an application transaction that read a
+// foreign table. With --failsafe, the failsafe's publication and slot exist by then.
+var atLocks = step{"taking the locks", func(e *env) (func(context.Context) error, func()) {
+	held := e.holdAppTransaction()
+	reached := func(ctx context.Context) error {
+		return held.waiting(ctx, `locktype = 'relation' AND mode = 'AccessExclusiveLock' AND
+			database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	}
+	return reached, held.release
+}}
+
+// atSentinel: the pause holds the locks and waits for its sentinel, which the replica holds
+// back at the gate.
+var atSentinel = atSentinelOn((*env).replicaNode)
+
+// atSentinelOn is atSentinel for a pause whose sentinel arrives on another node: a rollback's
+// travels from the new primary to the old one, through the failsafe.
+func atSentinelOn(arrives func(*env) *node) step {
+	return step{"waiting for the sentinel", func(e *env) (func(context.Context) error, func()) {
+		gate := e.installGate(arrives(e))
+		return gate.reached, gate.open
+	}}
+}
+
+// atStopForward: in a --failsafe pause, the sentinel arrived and the forward subscription
+// was disabled; the pause then records the switch point in a table of its helper schema on
+// the replica (core/failsafe_cutover.go), where the test's lock holds it.
+var atStopForward = step{"stopping forward replication", func(e *env) (func(context.Context) error, func()) {
+	gate := e.installGate(e.replica)
+	var held *heldLock
+	reached := func(ctx context.Context) error {
+		if err := gate.reached(ctx); err != nil {
+			return err
+		}
+		table := fmt.Sprintf(`%q.failsafe_switch`, "pghandoff_"+e.name)
+		held = holdLock(e.t, e.replica.direct(), "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE")
+		gate.open()
+		return held.waiting(ctx, `locktype = 'relation' AND relation = $1::regclass`, table)
+	}
+	release := func() {
+		gate.open()
+		if held != nil {
+			held.release()
+		}
+	}
+	return reached, release
+}}
+
+// atFailsafeSubscription: a --failsafe cutover has switched and creates the failsafe
+// subscription on the old primary, which waits for the test's lock on pg_subscription (a
+// catalog shared by the cluster's databases: held for milliseconds).
+var atFailsafeSubscription = step{"switched, creating the failsafe subscription", func(e *env) (func(context.Context) error, func()) {
+	held := holdLock(e.t, e.primary.direct(), "LOCK TABLE pg_catalog.pg_subscription IN SHARE MODE")
+	reached := func(ctx context.Context) error {
+		return held.waiting(ctx, `locktype = 'relation' AND relation = 'pg_catalog.pg_subscription'::regclass`)
+	}
+	return reached, held.release
+}}
+
+// atProxyCommit: the pause commits on the proxy; the proxy's forwarder lets the COMMIT
+// through and loses the reply, once the proxy has committed. The fault is in the step.
+var atProxyCommit = step{"COMMIT on the proxy", func(e *env) (func(context.Context) error, func()) {
+	dropped := e.proxy.fw.DropReply(faultnet.EndsTransaction, faultnet.CloseClient)
+	reached := func(ctx context.Context) error {
+		select {
+		case <-dropped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return reached, func() { e.proxy.fw.DropReply(func(faultnet.Message) bool { return false }, faultnet.CloseClient) }
+}}
+
+// fault is what happens to pghandoff, or around it, once it is at a step. It gets the
+// step's release, to call when the servers should let the command go on.
+type fault struct {
+	name   string
+	inject func(e *env, p *procctl.Process, release func())
+}
+
+// kill: SIGKILL, as a crash, an OOM kill or a lost container: no cleanup runs. The step's
+// hold is released once the process is gone.
+var kill = fault{"kill", func(e *env, p *procctl.Process, release func()) {
+	p.Kill()
+	<-p.Exited()
+	release()
+}}
+
+// lostReply: the step itself lost the reply; pghandoff carries on as it sees fit.
+var lostReply = fault{"lost_reply", func(e *env, p *procctl.Process, release func()) {}}
+
+// outlast: nothing happens to pghandoff; the step's hold lasts until the command has ended
+// by itself (an application transaction that outlasts every lock attempt), then goes.
+var outlast = fault{"held_transaction", func(e *env, p *procctl.Process, release func()) {
+	<-p.Exited()
+	release()
+}}
+
+// runAt starts a command, waits until it reaches the step, injects the fault and returns
+// the command's outcome. A command that ends before the step fails the test.
+func (e *env) runAt(s step, f fault, args ...string) *outcome {
+	e.t.Helper()
+	reached, release := s.arrange(e)
+	defer release()
+	p := e.start(args...)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.Exited():
+			cancel() // the step never came
+		case <-ctx.Done():
+		}
+	}()
+	if err := reached(ctx); err != nil {
+		release()
+		o := e.finish(p, args...)
+		e.t.Fatalf("%s never reached the step %q: %v\n%s", o, s.name, err, tail(o.output(), 40))
+	}
+	e.t.Logf("%s: reached %q: %s", args, s.name, f.name)
+	f.inject(e, p, release)
+	return e.finish(p, args...)
+}
