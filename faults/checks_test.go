@@ -56,7 +56,7 @@ func (e *env) checkAll() {
 func (e *env) checkReported(o *outcome) {
 	e.t.Helper()
 	if o.hung {
-		e.t.Errorf("REPORTED: %s: it did not end within %s\n%s", o, commandTimeout, tail(o.res.Stderr, 30))
+		e.t.Errorf("REPORTED: %s: it did not end within %s, and reported nothing\n%s", o, o.limit, tail(o.res.Stderr, 5))
 		return
 	}
 	claim := ""

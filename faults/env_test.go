@@ -36,7 +36,8 @@ type env struct {
 	primary, replica, proxy *node
 	app                     *workload.Workload
 	directions              *directionWatch
-	runs                    []*outcome // every pghandoff command the scenario ran
+	runs                    []*outcome    // every pghandoff command the scenario ran
+	hangAfter               time.Duration // a command running longer hangs: it is killed
 }
 
 // node is one server of the migration. Everything that is part of the migration reaches it
@@ -52,7 +53,7 @@ type node struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t}
+	e := &env{t: t, hangAfter: commandTimeout}
 	e.primary = newNode(t, "primary", pgtest.Server(t, "primary15", 15))
 	e.replica = newNode(t, "replica", pgtest.Server(t, "replica15", 15))
 	e.proxy = newNode(t, "proxy", pgtest.Server(t, "proxy15", 15))

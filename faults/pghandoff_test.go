@@ -14,6 +14,7 @@ import (
 )
 
 // commandTimeout bounds one pghandoff command: one that runs longer hangs, and is killed.
+// A scenario that expects a hang sets a shorter env.hangAfter.
 const commandTimeout = 2 * time.Minute
 
 // outcome is one pghandoff command as it ended, and where the proxy pointed right after.
@@ -24,7 +25,8 @@ type outcome struct {
 	target string         // where the proxy's foreign server pointed once it had ended
 	// failsafe is the old primary's failsafe subscription once it had ended.
 	failsafe subscription
-	hung     bool // it did not end within commandTimeout and was killed
+	hung     bool          // it did not end in time and was killed
+	limit    time.Duration // the time it had
 }
 
 func (o *outcome) String() string {
@@ -93,10 +95,10 @@ func (e *env) start(args ...string) *procctl.Process {
 // finish waits for a command started with start and reads the truth after it.
 func (e *env) finish(p *procctl.Process, args ...string) *outcome {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), e.hangAfter)
 	defer cancel()
 	res, err := p.Wait(ctx)
-	o := &outcome{args: args, res: res, hung: err != nil}
+	o := &outcome{args: args, res: res, hung: err != nil, limit: e.hangAfter}
 	if err := json.Unmarshal([]byte(res.Stdout), &o.report); err != nil {
 		o.report = nil
 	}

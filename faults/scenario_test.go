@@ -28,7 +28,15 @@ type scenario struct {
 }
 
 func (s scenario) name() string {
-	return strings.Join([]string{s.fault.name, commandName(s.command), s.at.name}, "/")
+	parts := []string{s.fault.name, commandName(s.command), s.at.name}
+	if len(s.recover) != 1 || commandName(s.recover[0]) != commandName(s.command) {
+		var then []string
+		for _, args := range s.recover {
+			then = append(then, commandName(args))
+		}
+		parts = append(parts, "then "+strings.Join(then, ", "))
+	}
+	return strings.Join(parts, "/")
 }
 
 // commandName is a command's words without its options' values: "cutover --failsafe".

@@ -68,31 +68,76 @@ var atStopForward = step{"stopping forward replication", func(e *env) (func(cont
 	return reached, release
 }}
 
+// atSwitched: a --failsafe cutover has switched and, before it creates the failsafe
+// subscription, reads the old primary's subscriptions, where the test's ACCESS EXCLUSIVE lock
+// on pg_subscription (a catalog the cluster's databases share; held for milliseconds) holds
+// it. The lock is taken while the pause waits at the sentinel gate: before, the cutover
+// reads pg_subscription too.
+var atSwitched = step{"switched, before the failsafe subscription", func(e *env) (func(context.Context) error, func()) {
+	gate := e.installGate(e.replica)
+	var held *heldLock
+	reached := func(ctx context.Context) error {
+		if err := gate.reached(ctx); err != nil {
+			return err
+		}
+		held = holdLock(e.t, e.primary.direct(), "LOCK TABLE pg_catalog.pg_subscription IN ACCESS EXCLUSIVE MODE")
+		gate.open()
+		return held.waiting(ctx, subscriptionsLockedBy+pghandoffSessions)
+	}
+	release := func() {
+		gate.open()
+		if held != nil {
+			held.release()
+		}
+	}
+	return reached, release
+}}
+
 // atFailsafeSubscription: a --failsafe cutover has switched and creates the failsafe
-// subscription on the old primary, which waits for the test's lock on pg_subscription (a
-// catalog shared by the cluster's databases: held for milliseconds).
+// subscription, which waits for the test's lock on pg_subscription. Killed then, pghandoff
+// leaves its statement to the server, which completes it once the lock goes.
 var atFailsafeSubscription = step{"switched, creating the failsafe subscription", func(e *env) (func(context.Context) error, func()) {
 	held := holdLock(e.t, e.primary.direct(), "LOCK TABLE pg_catalog.pg_subscription IN SHARE MODE")
 	reached := func(ctx context.Context) error {
-		return held.waiting(ctx, `locktype = 'relation' AND relation = 'pg_catalog.pg_subscription'::regclass`)
+		return held.waiting(ctx, subscriptionsLockedBy+pghandoffSessions)
 	}
 	return reached, held.release
 }}
 
+// Conditions on pg_locks: a wait for pg_subscription, by one of pghandoff's own sessions
+// (core names them "pghandoff <operation>"), not the replication launcher or the suite's watch.
+const (
+	subscriptionsLockedBy = `locktype = 'relation' AND relation = 'pg_catalog.pg_subscription'::regclass`
+	pghandoffSessions     = ` AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pghandoff%')`
+)
+
 // atProxyCommit: the pause commits on the proxy; the proxy's forwarder lets the COMMIT
-// through and loses the reply, once the proxy has committed. The fault is in the step.
-var atProxyCommit = step{"COMMIT on the proxy", func(e *env) (func(context.Context) error, func()) {
-	dropped := e.proxy.fw.DropReply(faultnet.EndsTransaction, faultnet.CloseClient)
+// through and loses the reply, once the proxy has committed, then closes the connection
+// (or holds it open, silent). The fault is in the step.
+func atProxyCommit(after faultnet.AfterDrop) step {
+	name := map[faultnet.AfterDrop]string{faultnet.CloseClient: "COMMIT on the proxy", faultnet.HoldClient: "COMMIT on the proxy, connection held"}[after]
+	return step{name, func(e *env) (func(context.Context) error, func()) {
+		return e.dropCommitReply(after)
+	}}
+}
+
+func (e *env) dropCommitReply(after faultnet.AfterDrop) (func(context.Context) error, func()) {
+	dropped := e.proxy.fw.DropReply(faultnet.EndsTransaction, after)
 	reached := func(ctx context.Context) error {
 		select {
 		case <-dropped:
 			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+		case <-ctx.Done(): // the command may end at once after the lost reply: look again
+			select {
+			case <-dropped:
+				return nil
+			default:
+				return ctx.Err()
+			}
 		}
 	}
 	return reached, func() { e.proxy.fw.DropReply(func(faultnet.Message) bool { return false }, faultnet.CloseClient) }
-}}
+}
 
 // fault is what happens to pghandoff, or around it, once it is at a step. It gets the
 // step's release, to call when the servers should let the command go on.
@@ -126,7 +171,7 @@ func (e *env) runAt(s step, f fault, args ...string) *outcome {
 	reached, release := s.arrange(e)
 	defer release()
 	p := e.start(args...)
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), e.hangAfter)
 	defer cancel()
 	go func() {
 		select {
