@@ -48,41 +48,34 @@ func atSentinelOn(arrives func(*env) *node) step {
 // was disabled; the pause then records the switch point in a table of its helper schema on
 // the replica (core/failsafe_cutover.go), where the test's lock holds it.
 var atStopForward = step{"stopping forward replication", func(e *env) (func(context.Context) error, func()) {
-	gate := e.installGate(e.replica)
-	var held *heldLock
-	reached := func(ctx context.Context) error {
-		if err := gate.reached(ctx); err != nil {
-			return err
-		}
-		table := fmt.Sprintf(`%q.failsafe_switch`, "pghandoff_"+e.name)
-		held = holdLock(e.t, e.replica.direct(), "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE")
-		gate.open()
-		return held.waiting(ctx, `locktype = 'relation' AND relation = $1::regclass`, table)
-	}
-	release := func() {
-		gate.open()
-		if held != nil {
-			held.release()
-		}
-	}
-	return reached, release
+	table := fmt.Sprintf(`%q.failsafe_switch`, "pghandoff_"+e.name)
+	return e.lockBehindSentinel(e.replica, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE",
+		`locktype = 'relation' AND relation = $1::regclass`, table)
 }}
 
 // atSwitched: a --failsafe cutover has switched and, before it creates the failsafe
 // subscription, reads the old primary's subscriptions, where the test's ACCESS EXCLUSIVE lock
 // on pg_subscription (a catalog the cluster's databases share; held for milliseconds) holds
-// it. The lock is taken while the pause waits at the sentinel gate: before, the cutover
-// reads pg_subscription too.
+// it. The lock is taken once the pause waits for its sentinel: before, the cutover reads
+// pg_subscription too.
 var atSwitched = step{"switched, before the failsafe subscription", func(e *env) (func(context.Context) error, func()) {
+	return e.lockBehindSentinel(e.primary, "LOCK TABLE pg_catalog.pg_subscription IN ACCESS EXCLUSIVE MODE",
+		subscriptionsLockedBy+pghandoffSessions)
+}}
+
+// lockBehindSentinel holds the pause at the sentinel gate, then takes lock on n and opens
+// the gate: the command goes on until it waits for the lock (where, with args, finds that
+// wait in pg_locks). For steps after the sentinel whose lock the command meets earlier too.
+func (e *env) lockBehindSentinel(n *node, lock, where string, args ...any) (func(context.Context) error, func()) {
 	gate := e.installGate(e.replica)
 	var held *heldLock
 	reached := func(ctx context.Context) error {
 		if err := gate.reached(ctx); err != nil {
 			return err
 		}
-		held = holdLock(e.t, e.primary.direct(), "LOCK TABLE pg_catalog.pg_subscription IN ACCESS EXCLUSIVE MODE")
+		held = holdLock(e.t, n.direct(), lock)
 		gate.open()
-		return held.waiting(ctx, subscriptionsLockedBy+pghandoffSessions)
+		return held.waiting(ctx, where, args...)
 	}
 	release := func() {
 		gate.open()
@@ -91,7 +84,7 @@ var atSwitched = step{"switched, before the failsafe subscription", func(e *env)
 		}
 	}
 	return reached, release
-}}
+}
 
 // atFailsafeSubscription: a --failsafe cutover has switched and creates the failsafe
 // subscription, which waits for the test's lock on pg_subscription. Killed then, pghandoff
