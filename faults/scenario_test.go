@@ -2,13 +2,7 @@
 
 package faults
 
-import (
-	"strings"
-	"time"
-
-	"github.com/pghandoff/pghandoff/internal/faultnet"
-	"github.com/pghandoff/pghandoff/internal/procctl"
-)
+import "strings"
 
 // scenario is one fault at one step of one command, and what an operator runs after it. A
 // scenario of rollback (once it exists) is a row like the cutover ones:
@@ -92,27 +86,4 @@ func (e *env) checkConverged(want string, commands [][]string) {
 	if fs := e.failsafe(); failsafe && !(fs.enabled && fs.exists) {
 		e.t.Errorf("CONVERGE: after cutover --failsafe the old primary's failsafe subscription is %s", fs)
 	}
-}
-
-// freeze: SIGSTOP for d, then SIGCONT: a process swapped out, a paused VM, a debugger. The
-// step's hold is released during the freeze: the sentinel arrives while pghandoff sleeps.
-func freeze(d time.Duration) fault {
-	return fault{"freeze", func(e *env, p *procctl.Process, release func()) {
-		p.Freeze()
-		release()
-		time.Sleep(d)
-		p.Thaw()
-	}}
-}
-
-// blackHole: the network to one server drops everything, both ways, for d, then heals
-// (held traffic is then delivered, as TCP retransmits it).
-func blackHole(name string, of func(*env) *node, d time.Duration) fault {
-	return fault{"black_hole_" + name, func(e *env, p *procctl.Process, release func()) {
-		fw := of(e).fw
-		fw.SetMode(faultnet.BlackHole)
-		release()
-		time.Sleep(d)
-		fw.SetMode(faultnet.Pass)
-	}}
 }

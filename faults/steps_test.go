@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/pghandoff/pghandoff/internal/faultnet"
-	"github.com/pghandoff/pghandoff/internal/procctl"
 )
 
 // step is a moment inside a pghandoff command that a fault hits. arrange runs before the
@@ -130,55 +129,4 @@ func (e *env) dropCommitReply(after faultnet.AfterDrop) (func(context.Context) e
 		}
 	}
 	return reached, func() { e.proxy.fw.DropReply(func(faultnet.Message) bool { return false }, faultnet.CloseClient) }
-}
-
-// fault is what happens to pghandoff, or around it, once it is at a step. It gets the
-// step's release, to call when the servers should let the command go on.
-type fault struct {
-	name   string
-	inject func(e *env, p *procctl.Process, release func())
-}
-
-// kill: SIGKILL, as a crash, an OOM kill or a lost container: no cleanup runs. The step's
-// hold is released once the process is gone.
-var kill = fault{"kill", func(e *env, p *procctl.Process, release func()) {
-	p.Kill()
-	<-p.Exited()
-	release()
-}}
-
-// lostReply: the step itself lost the reply; pghandoff carries on as it sees fit.
-var lostReply = fault{"lost_reply", func(e *env, p *procctl.Process, release func()) {}}
-
-// outlast: nothing happens to pghandoff; the step's hold lasts until the command has ended
-// by itself (an application transaction that outlasts every lock attempt), then goes.
-var outlast = fault{"held_transaction", func(e *env, p *procctl.Process, release func()) {
-	<-p.Exited()
-	release()
-}}
-
-// runAt starts a command, waits until it reaches the step, injects the fault and returns
-// the command's outcome. A command that ends before the step fails the test.
-func (e *env) runAt(s step, f fault, args ...string) *outcome {
-	e.t.Helper()
-	reached, release := s.arrange(e)
-	defer release()
-	p := e.start(args...)
-	ctx, cancel := context.WithTimeout(context.Background(), e.hangAfter)
-	defer cancel()
-	go func() {
-		select {
-		case <-p.Exited():
-			cancel() // the step never came
-		case <-ctx.Done():
-		}
-	}()
-	if err := reached(ctx); err != nil {
-		release()
-		o := e.finish(p, args...)
-		e.t.Fatalf("%s never reached the step %q: %v\n%s", o, s.name, err, tail(o.output(), 40))
-	}
-	e.t.Logf("%s: reached %q: %s", args, s.name, f.name)
-	f.inject(e, p, release)
-	return e.finish(p, args...)
 }

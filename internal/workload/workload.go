@@ -222,10 +222,11 @@ func (w *Workload) StopWithin(d time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(d):
-		stall := w.Stall()
 		w.mu.Lock()
-		w.failures = append(w.failures, fmt.Errorf("a %s of client %d was still unanswered after %s when the workload stopped",
-			stall.Kind, stall.Client, stall.Latency().Round(time.Millisecond)))
+		for _, wr := range w.inflight {
+			w.failures = append(w.failures, fmt.Errorf("client %d's %s was still unanswered after %s when the workload stopped",
+				wr.Client, wr.Kind, wr.Latency().Round(time.Millisecond)))
+		}
 		w.mu.Unlock()
 		w.cancel()
 		<-done
