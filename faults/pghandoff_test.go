@@ -82,9 +82,19 @@ func (o *outcome) output() string { return o.res.Stdout + "\n" + o.res.Stderr }
 // (through the forwarders) in the environment, as an operator would keep them.
 func (e *env) start(args ...string) *procctl.Process {
 	e.t.Helper()
+	return e.startWith([]*node{e.primary, e.replica, e.proxy}, args...)
+}
+
+// startWith is start with only the given servers' connection strings: the others' variables
+// are set empty, which pghandoff reads as not given.
+func (e *env) startWith(given []*node, args ...string) *procctl.Process {
+	e.t.Helper()
 	full := append(append([]string{}, args...), "-v", "--json", "--name", e.name)
-	p, err := procctl.Start(pghandoffBin, full, []string{
-		"PGHANDOFF_PRIMARY=" + e.primary.dsn(), "PGHANDOFF_REPLICA=" + e.replica.dsn(), "PGHANDOFF_PROXY=" + e.proxy.dsn()})
+	vars := []string{"PGHANDOFF_PRIMARY=", "PGHANDOFF_REPLICA=", "PGHANDOFF_PROXY="}
+	for _, n := range given {
+		vars = append(vars, "PGHANDOFF_"+strings.ToUpper(n.role)+"="+n.dsn())
+	}
+	p, err := procctl.Start(pghandoffBin, full, vars)
 	if err != nil {
 		e.t.Fatal(err)
 	}
