@@ -15,8 +15,15 @@ type Report struct {
 	Retries    int `json:"retries"`    // serialization failures retried
 	Stored     int `json:"stored"`     // ledger rows on the server
 	// Lost counts acknowledged writes missing or wrong on the server: inserts absent or with
-	// another key, and increments missing from (or added to) a counter.
+	// another key, and increments missing from a counter.
 	Lost int `json:"lost"`
+	// Duplicated counts increments a counter holds beyond those acknowledged: a write
+	// applied twice (replicated back and forth, or replayed).
+	Duplicated int `json:"duplicated"`
+	// Extra counts ledger rows on the server that no acknowledged insert made.
+	Extra int `json:"extra"`
+	// LongestStallMS is the longest the application waited for any write's answer.
+	LongestStallMS float64 `json:"longest_stall_ms"`
 	// Reordered counts inserts begun after the split whose key is not above every key
 	// acknowledged before it.
 	Reordered int      `json:"reordered"`
@@ -25,7 +32,7 @@ type Report struct {
 
 // OK reports a server holding exactly what was acknowledged.
 func (r Report) OK() bool {
-	return r.Lost == 0 && r.Reordered == 0 && r.Stored == r.Inserts && len(r.Problems) == 0
+	return r.Lost == 0 && r.Duplicated == 0 && r.Extra == 0 && r.Reordered == 0 && r.Stored == r.Inserts && len(r.Problems) == 0
 }
 
 // Check stops the workload and compares what it was acknowledged with what conn's server
@@ -55,13 +62,18 @@ func (w *Workload) Check(ctx context.Context, conn *pgx.Conn, split time.Time) (
 		return r, err
 	}
 	inserts := w.Inserts()
+	w.mu.Lock()
 	r.Inserts, r.Stored, r.Retries = len(inserts), len(stored), w.retries
+	w.mu.Unlock()
+	r.LongestStallMS = float64(w.Stall().Latency().Microseconds()) / 1000
+	r.Extra = len(stored)
 	var maxBefore int64
 	for _, a := range inserts {
 		if id, ok := stored[[2]int{a.Client, a.N}]; !ok || id != a.ID {
 			r.Lost++
 			continue
 		}
+		r.Extra--
 		if a.Acked.Before(split) && a.ID > maxBefore {
 			maxBefore = a.ID
 		}
@@ -76,19 +88,19 @@ func (w *Workload) Check(ctx context.Context, conn *pgx.Conn, split time.Time) (
 		if err := conn.QueryRow(ctx, `SELECT hits FROM public.counters WHERE id = $1`, counter).Scan(&hits); err != nil {
 			return r, fmt.Errorf("read counter %d: %w", counter, err)
 		}
+		w.mu.Lock()
 		acked := w.increments[counter]
+		w.mu.Unlock()
 		r.Increments += int(acked)
+		switch {
+		case hits < acked:
+			r.Lost += int(acked - hits)
+		case hits > acked:
+			r.Duplicated += int(hits - acked)
+		}
 		if hits != acked {
-			r.Lost += int(abs(hits - acked))
 			r.Problems = append(r.Problems, fmt.Sprintf("counter %d is %d, %d increments acknowledged", counter, hits, acked))
 		}
 	}
 	return r, nil
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
 }

@@ -35,6 +35,7 @@ type Workload struct {
 	increments map[int]int64 // counter → acknowledged increments
 	retries    int
 	failures   []error
+	timing     // every write's latency: see timing.go
 
 	// stopping ends the clients between writes: cancelling a write in flight would leave its
 	// fate unknown (committed, but not acknowledged).
@@ -53,7 +54,7 @@ type Insert struct {
 // Start connects clients to dsn and starts them writing. The last client writes in explicit
 // transactions that hold a row of each table, so that a cutover's locks must wait for them.
 func Start(ctx context.Context, dsn string, clients int) (*Workload, error) {
-	w := &Workload{clients: clients, increments: map[int]int64{}}
+	w := &Workload{clients: clients, increments: map[int]int64{}, timing: timing{inflight: map[int]Write{}}}
 	ctx, w.cancel = context.WithCancel(context.Background())
 	conns := make([]*pgx.Conn, clients)
 	for c := range conns {
@@ -83,9 +84,9 @@ func (w *Workload) client(ctx context.Context, conn *pgx.Conn, c int) {
 		counter := 1 + (c+n)%counters
 		var err error
 		if c == w.clients-1 && w.clients > 1 {
-			err = w.transaction(ctx, conn, c, n, counter)
-		} else if err = w.insert(ctx, conn, c, n); err == nil {
-			err = w.increment(ctx, conn, counter)
+			err = w.timed(c, "transaction", func() error { return w.transaction(ctx, conn, c, n, counter) })
+		} else if err = w.timed(c, "insert", func() error { return w.insert(ctx, conn, c, n) }); err == nil {
+			err = w.timed(c, "increment", func() error { return w.increment(ctx, conn, counter) })
 		}
 		if err != nil && ctx.Err() == nil {
 			w.mu.Lock()
@@ -208,6 +209,28 @@ func (w *Workload) WaitAcked(ctx context.Context, n int) error {
 func (w *Workload) Stop() {
 	w.stopping.Store(true)
 	w.wg.Wait()
+	w.cancel()
+}
+
+// StopWithin ends every client after its current write, waiting at most d for the writes in
+// flight. A write still unanswered then is cancelled: its fate is unknown, and it is
+// reported as a failure, with how long it had waited.
+func (w *Workload) StopWithin(d time.Duration) {
+	w.stopping.Store(true)
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		w.mu.Lock()
+		for _, wr := range w.inflight {
+			w.failures = append(w.failures, fmt.Errorf("client %d's %s was still unanswered after %s when the workload stopped",
+				wr.Client, wr.Kind, wr.Latency().Round(time.Millisecond)))
+		}
+		w.mu.Unlock()
+		w.cancel()
+		<-done
+	}
 	w.cancel()
 }
 
