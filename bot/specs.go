@@ -3,6 +3,8 @@ package bot
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pghandoff/pghandoff/internal/version"
 )
 
 // migArg says whether a command names a migration.
@@ -106,5 +108,7 @@ func helpText(prefix string) string {
 	for _, s := range specList {
 		fmt.Fprintf(&b, "• %s: %s\n", s.usage, s.help)
 	}
+	// Which build answers: what to quote in a bug report, and how to tell replicas apart.
+	fmt.Fprintf(&b, "_pghandoff %s_\n", version.Get())
 	return b.String()
 }
