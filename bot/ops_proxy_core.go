@@ -54,6 +54,7 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 	cc := r.mig.Cfg.Cutover
 	res, err := core.Cutover(ctx, core.CutoverOptions{Migration: r.mig.M, MaxPause: cc.MaxPause.D(0), Margin: cc.margin(),
 		Failsafe: cc.Failsafe, MaxLag: r.mig.Cfg.MaxLagBytes, DryRun: r.req.cmd.DryRun, Observer: r.observer()})
+	r.b.recordCutover(ctx, r, res)
 	if err != nil && (res == nil || res.AbortReason == "") {
 		return nil, err
 	}
