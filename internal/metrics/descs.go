@@ -30,8 +30,15 @@ var (
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
+	names = append(names, "pghandoff_"+name)
 	return prometheus.NewDesc("pghandoff_"+name, help, append([]string{"migration"}, labels...), nil)
 }
+
+// names are the metrics' names, for the tests of the example dashboard and alert rules.
+var names = []string{"pghandoff_build_info"}
+
+// Names returns the name of every metric pghandoff serves.
+func Names() []string { return append([]string(nil), names...) }
 
 // Every value of the enumerations is sent, 0 or 1, so that a dashboard or an alert sees the
 // change from 1 to 0 rather than a series that disappears.
