@@ -40,7 +40,9 @@ func newSocketServer(t *testing.T) *socketServer {
 	return s
 }
 
-func (s *socketServer) url() string { return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/link/?ticket=test" }
+func (s *socketServer) url() string {
+	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/link/?ticket=test"
+}
 
 // accept waits for the bot to connect.
 func (s *socketServer) accept(t *testing.T) *websocket.Conn {
