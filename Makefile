@@ -1,32 +1,36 @@
 # pghandoff: `make demo` runs a whole migration on throwaway local clusters; `make test` runs
-# every test on real PostgreSQL 13, 15 and 17. Both install the PostgreSQL they need when it is
-# missing (see scripts/install-postgres.sh).
+# every test on real PostgreSQL 13, 15, 17 and 18. On a fresh Debian with Go, both install
+# what they need when run as root, and say what to install otherwise
+# (scripts/install-deps.sh).
 
 GO ?= go
 # Where the PostgreSQL binaries are: filled in by the install script.
-POSTGRES_ENV = $(shell ./scripts/install-postgres.sh)
+POSTGRES_ENV = $(shell ./scripts/install-deps.sh)
 
-.PHONY: all build test vet demo postgres bench clean
+.PHONY: all build test vet demo deps postgres bench clean
 
 all: build
 
 build:
 	$(GO) build -o bin/pghandoff ./cmd/pghandoff
 
-postgres:
-	@./scripts/install-postgres.sh >/dev/null
+# deps installs what is missing, or stops make with the command to run.
+deps:
+	@./scripts/install-deps.sh >/dev/null
+
+postgres: deps
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-test: vet
+test: deps vet
 	env $(POSTGRES_ENV) $(GO) test -race -count=1 -timeout 20m ./...
 
-demo: build
+demo: deps build
 	env $(POSTGRES_ENV) ./bin/pghandoff demo
 
-bench: build
+bench: deps build
 	env $(POSTGRES_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
 clean:
