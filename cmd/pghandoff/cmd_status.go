@@ -25,7 +25,7 @@ created on the primary since setup. Exits 0 when ready, 3 when not.
 
 With --serve ADDR it keeps checking every --interval and serves the figures to Prometheus at
 http://ADDR/metrics (see examples/prometheus-alerts.yml and examples/grafana-dashboard.json)
-until stopped.`,
+until stopped; each check writes a sentinel row to the primary unless --no-sentinel.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
