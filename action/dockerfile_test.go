@@ -11,9 +11,10 @@ import (
 )
 
 // The image cannot be built here (no Docker engine), so its Dockerfile is read instead: base
-// images pinned, multi-stage, a static build of a package that exists, every file it copies
-// present and not ignored, the PostgreSQL 18 client and CA certificates, an exec-form
-// ENTRYPOINT that action.yml's args complete.
+// images pinned by version and digest, multi-stage, a static build of a package that exists
+// with its version stamped, every file it copies present and not ignored, the PostgreSQL 18
+// client and CA certificates, an exec-form ENTRYPOINT that action.yml's args complete, the
+// Action's default target as root and the bot's as an unprivileged user.
 
 // instruction is one Dockerfile instruction, continuation lines joined.
 type instruction struct {
@@ -57,45 +58,70 @@ func parseDockerfile(t *testing.T, path string) []instruction {
 	return out
 }
 
-// pinned: a tag with a version number (not latest), or a digest.
-var pinned = regexp.MustCompile(`^[a-z0-9./_-]+(:[A-Za-z0-9._-]*[0-9][A-Za-z0-9._-]*)?(@sha256:[0-9a-f]{64})?$`)
+// pinned: a tag with a version number (for people and Dependabot) and a digest (what is
+// actually pulled: a tag can be pushed again with other contents).
+var pinned = regexp.MustCompile(`^[a-z0-9./_-]+:[A-Za-z0-9._-]*[0-9][A-Za-z0-9._-]*@sha256:[0-9a-f]{64}$`)
+
+// stage is one FROM and what follows it, up to the next FROM.
+type stage struct {
+	name, from string // from: an image, or an earlier stage's name
+	ins        []instruction
+}
 
 func TestDockerfile(t *testing.T) {
 	root := repoRoot(t)
 	ins := parseDockerfile(t, filepath.Join(root, "Dockerfile"))
 	ignore := readDockerignore(t, filepath.Join(root, ".dockerignore"))
-	stages := map[string]bool{}
-	var final []instruction // the instructions of the last stage
-	var froms []string
+	byName := map[string]*stage{}
+	var stages []*stage
 	for _, in := range ins {
 		switch in.cmd {
 		case "FROM":
-			f := strings.Fields(in.args)
-			image := f[0]
-			if !stages[image] {
-				if !pinned.MatchString(image) || !strings.ContainsAny(image, ":@") || strings.HasSuffix(image, ":latest") {
-					t.Errorf("line %d: base image %s is not pinned to a version", in.line, image)
+			var f []string // the image and AS name, --platform and other flags left out
+			for _, w := range strings.Fields(in.args) {
+				if !strings.HasPrefix(w, "--") {
+					f = append(f, w)
 				}
 			}
-			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
-				stages[f[2]] = true
+			st := &stage{from: f[0]}
+			if byName[st.from] == nil && (!pinned.MatchString(st.from) || strings.Contains(st.from, ":latest")) {
+				t.Errorf("line %d: base image %s is not pinned to a version and a digest", in.line, st.from)
 			}
-			froms = append(froms, image)
-			final = nil
+			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
+				st.name = f[2]
+				byName[st.name] = st
+			}
+			stages = append(stages, st)
+			continue
 		case "COPY", "ADD":
-			checkCopy(t, root, in, stages, ignore)
+			checkCopy(t, root, in, byName, ignore)
 		}
-		final = append(final, in)
+		stages[len(stages)-1].ins = append(stages[len(stages)-1].ins, in)
 	}
-	if len(froms) < 2 {
-		t.Fatalf("not multi-stage: FROM %v", froms)
+	if len(stages) < 2 {
+		t.Fatalf("not multi-stage: %d stages", len(stages))
 	}
-	checkGoToolchain(t, root, froms[0])
+	checkGoToolchain(t, root, stages[0].from)
 	checkBuild(t, root, ins)
-	checkFinalStage(t, final)
+	// The default target is the Action's, run as root as GitHub requires; the bot's runs as
+	// an unprivileged user.
+	action, bot := stages[len(stages)-1], byName["bot"]
+	if action.name != "action" || bot == nil {
+		t.Fatalf("want a bot stage and the action stage last; stages %v", byName)
+	}
+	checkFinalStage(t, effective(action, byName), false)
+	checkFinalStage(t, effective(bot, byName), true)
 }
 
-func checkCopy(t *testing.T, root string, in instruction, stages map[string]bool, ignore *dockerignore) {
+// effective is a stage's instructions with those of the stages it builds on.
+func effective(st *stage, byName map[string]*stage) []instruction {
+	if parent := byName[st.from]; parent != nil && parent != st {
+		return append(effective(parent, byName), st.ins...)
+	}
+	return st.ins
+}
+
+func checkCopy(t *testing.T, root string, in instruction, stages map[string]*stage, ignore *dockerignore) {
 	t.Helper()
 	var srcs []string
 	from := ""
@@ -108,7 +134,7 @@ func checkCopy(t *testing.T, root string, in instruction, stages map[string]bool
 	}
 	srcs = srcs[:len(srcs)-1] // the last is the destination
 	if from != "" {
-		if !stages[from] {
+		if stages[from] == nil {
 			t.Errorf("line %d: COPY --from=%s names no earlier stage", in.line, from)
 		}
 		return
@@ -172,6 +198,12 @@ func checkBuild(t *testing.T, root string, ins []instruction) {
 	if !strings.Contains(build, "CGO_ENABLED=0") {
 		t.Errorf("the build is not static (CGO_ENABLED=0): %q", build)
 	}
+	// .git is not in the context: the version and commit must come in through -ldflags.
+	for _, v := range []string{"internal/version.version=$VERSION", "internal/version.commit=$COMMIT"} {
+		if !strings.Contains(build, v) {
+			t.Errorf("the build does not stamp %s: %q", v, build)
+		}
+	}
 	pkg := regexp.MustCompile(`\./cmd/[a-z]+`).FindString(build)
 	if pkg == "" {
 		t.Fatalf("no ./cmd/... package in %q", build)
@@ -200,25 +232,37 @@ func checkBuild(t *testing.T, root string, ins []instruction) {
 	}
 }
 
-func checkFinalStage(t *testing.T, final []instruction) {
+// checkFinalStage: the PostgreSQL 18 client and CA certificates installed, the exec-form
+// ENTRYPOINT that action.yml's args complete, and the user: root for the Action (no USER),
+// an unprivileged one for the bot.
+func checkFinalStage(t *testing.T, final []instruction, nonRoot bool) {
 	t.Helper()
-	var run, entrypoint string
+	var run, entrypoint, user string
 	for _, in := range final {
 		switch in.cmd {
 		case "RUN":
 			run += in.args + "\n"
 		case "ENTRYPOINT":
 			entrypoint = in.args
+		case "USER":
+			user = in.args
 		}
 	}
-	for _, pkg := range []string{"postgresql-client-18", "ca-certificates"} {
+	for _, pkg := range []string{"postgresql-client-18", "ca-certificates", "useradd"} {
 		if !strings.Contains(run, pkg) {
-			t.Errorf("the final image does not install %s", pkg)
+			t.Errorf("the final image does not install or run %s", pkg)
 		}
 	}
 	var argv []string
 	if err := json.Unmarshal([]byte(entrypoint), &argv); err != nil || len(argv) != 1 || argv[0] != "pghandoff" {
 		t.Errorf(`ENTRYPOINT %s: want the exec form ["pghandoff"]`, entrypoint)
+	}
+	uid, _, _ := strings.Cut(user, ":")
+	switch {
+	case nonRoot && (uid == "" || uid == "0" || uid == "root"):
+		t.Errorf("the bot's image runs as %q, want an unprivileged user", user)
+	case !nonRoot && uid != "" && uid != "0" && uid != "root":
+		t.Errorf("the Action's image runs as %q: GitHub runs Docker actions as the image's user, and only root can write the runner's files", user)
 	}
 }
 

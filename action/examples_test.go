@@ -24,7 +24,7 @@ func lint(t *testing.T, path string, content []byte) []*actionlint.Error {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	linter, err := actionlint.NewLinter(&log, &actionlint.LinterOptions{WorkingDir: root, Oneline: true})
+	linter, err := actionlint.NewLinter(&log, &actionlint.LinterOptions{WorkingDir: root, Oneline: true, Shellcheck: shellcheck(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +65,8 @@ func TestExamplesLint(t *testing.T) {
 	}
 }
 
-// The lint does catch what it is for: a misspelt input, a missing required input and an
-// output action.yml does not declare.
+// The lint does catch what it is for: a misspelt input, a missing required input, an
+// output action.yml does not declare, and (through shellcheck) an unquoted variable.
 func TestExamplesLintCatchesMistakes(t *testing.T) {
 	bad := []byte(`on: push
 jobs:
@@ -78,13 +78,14 @@ jobs:
         with:
           max_lag: 1MB
       - run: echo "${{ steps.s.outputs.lag_bytes }}"
+      - run: cp $SRC dst
 `)
 	var msgs []string
 	for _, e := range lint(t, "bad.yml", bad) {
 		msgs = append(msgs, e.Message)
 	}
 	all := strings.Join(msgs, "\n")
-	for _, want := range []string{`"max_lag" is not defined`, `missing input "command"`, `property "lag_bytes" is not defined`} {
+	for _, want := range []string{`"max_lag" is not defined`, `missing input "command"`, `property "lag_bytes" is not defined`, "SC2086"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("actionlint did not report %s; it said:\n%s", want, all)
 		}

@@ -3,6 +3,7 @@ package action
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"testing"
@@ -37,13 +38,16 @@ func TestActionMetadata(t *testing.T) {
 	}
 	sameSet(t, "inputs", inputs, allInputs)
 	sameSet(t, "outputs", outputs, allOutputs)
-	if r := meta.Runs; r.Using != "docker" || r.Image != "Dockerfile" || fmt.Sprint(r.Args) != "[action]" {
-		t.Errorf("runs: %+v, want docker, Dockerfile, args [action]", r)
+	// The published image of a release (see scripts/action-image.sh and the release workflow).
+	if r := meta.Runs; r.Using != "docker" || !publishedImage.MatchString(r.Image) || fmt.Sprint(r.Args) != "[action]" {
+		t.Errorf("runs: %+v, want docker, docker://ghcr.io/pghandoff/pghandoff:vX.Y.Z, args [action]", r)
 	}
 	if meta.Branding.Icon == "" || meta.Branding.Color == "" || meta.Description == "" {
 		t.Errorf("branding or description missing: %+v", meta.Branding)
 	}
 }
+
+var publishedImage = regexp.MustCompile(`^docker://ghcr\.io/pghandoff/pghandoff:v[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // Every input a command reads is declared, and so is every DSN it needs.
 func TestCommandInputsDeclared(t *testing.T) {

@@ -92,6 +92,7 @@ func (j *job) summary(cmd *command, out *outcome, err error) string {
 	for _, s := range out.sections {
 		b.WriteString("\n" + s + "\n")
 	}
+	b.WriteString(versionFooter())
 	return b.String()
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pghandoff/pghandoff/internal/metrics"
 	"github.com/pghandoff/pghandoff/internal/redact"
 )
 
@@ -32,6 +33,7 @@ type Bot struct {
 	cancelWork context.CancelFunc
 	running    sync.WaitGroup
 	sched      *scheduler
+	metrics    *metrics.Collector // served at /metrics
 }
 
 // deps are what the bot needs from outside; Run builds the real ones, tests fakes.
@@ -56,6 +58,7 @@ func newBot(ctx context.Context, cfg *Config, res *resolved, d deps) (*Bot, erro
 	b.ops, b.prechecks = defaultOps(), defaultPrechecks()
 	b.work, b.cancelWork = context.WithCancel(context.Background())
 	b.sched = newScheduler(b)
+	b.metrics = metrics.New()
 	return b, nil
 }
 

@@ -35,6 +35,9 @@ func TestCutoverFromSlackMovesTheProxy(t *testing.T) {
 	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`setup orders`")
 	h.command("U0OPER", "wait orders 2m")
 	h.slack.waitFor(t, 3*time.Minute, "chat.update", ":white_check_mark:", "`wait orders 2m`")
+	_, resp := h.command("U0ANY", "status orders")
+	h.slack.waitResponse(t, resp, "orders")
+	checkReplicationMetrics(t, h, "orders", 2) // "Order" and the sentinel table
 	h.command("U0OPER", "proxy create orders")
 	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`proxy create orders`", "tables through the proxy")
 	if err := proxy.Exec(ctx, proxyDB, `INSERT INTO "Order" (note) VALUES ('through the proxy, before')`); err != nil {
@@ -46,6 +49,7 @@ func TestCutoverFromSlackMovesTheProxy(t *testing.T) {
 	h.click("U0APPR", actionApprove, id, ts)
 	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`cutover orders` by <@U0BOSS>, approved by <@U0APPR>", "switched, pause")
 	h.slack.waitFor(t, 10*time.Second, "chat.postMessage", "switched: the proxy now points at the new primary", "Pause:")
+	checkCutoverMetrics(t, h, "orders")
 
 	// The proxy now writes to the new primary.
 	if err := proxy.Exec(ctx, proxyDB, `INSERT INTO "Order" (note) VALUES ('through the proxy, after')`); err != nil {

@@ -22,6 +22,8 @@ type fakeSlack struct {
 	calls  []slackCall
 	groups map[string][]string
 	nextTS int
+	// socketURL is what apps.connections.open answers: the WebSocket of a Socket Mode test.
+	socketURL string
 }
 
 // slackCall is one recorded request.
@@ -31,6 +33,7 @@ type slackCall struct {
 	Form   url.Values // form fields (Web API)
 	JSON   map[string]any
 	Raw    string
+	Auth   string // the Authorization header: which token the bot used
 }
 
 // Text is what the call would show: its text and blocks.
@@ -59,7 +62,7 @@ func (f *fakeSlack) responseURL(id string) string { return f.srv.URL + "/respons
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	call := slackCall{Raw: string(body), Path: r.URL.Path}
+	call := slackCall{Raw: string(body), Path: r.URL.Path, Auth: r.Header.Get("Authorization")}
 	if strings.HasPrefix(r.URL.Path, "/response/") {
 		call.Method = "response"
 		_ = json.Unmarshal(body, &call.JSON)
@@ -84,6 +87,11 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "chat.getPermalink":
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channel,
 			"permalink": fmt.Sprintf("https://example.slack.com/archives/%s/p%s", channel, strings.ReplaceAll(call.Form.Get("message_ts"), ".", ""))})
+	case "apps.connections.open":
+		f.mu.Lock()
+		u := f.socketURL
+		f.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": u != "", "url": u, "error": map[bool]string{true: "", false: "no_socket"}[u != ""]})
 	case "usergroups.users.list":
 		f.mu.Lock()
 		users := f.groups[call.Form.Get("usergroup")]

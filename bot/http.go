@@ -24,6 +24,7 @@ func (b *Bot) httpHandler(signingSecret string) http.Handler {
 	mux.Handle("POST /slack/interactivity", slackHandler)
 	mux.Handle("POST /slack", slackHandler)
 	mux.HandleFunc("GET /healthz", b.serveHealth)
+	mux.Handle("GET /metrics", b.metricsHandler())
 	return mux
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pghandoff/pghandoff/internal/pgtest"
+	"github.com/pghandoff/pghandoff/internal/version"
 )
 
 // notSetUpMigration is a migration whose servers exist but hold nothing of it: status answers
@@ -79,8 +80,8 @@ func TestSignedRequestsOnly(t *testing.T) {
 
 	// The valid one: 200, an answer, and the status posted.
 	text, resp := h.command("U0ANY", "help")
-	if !strings.Contains(text, "status [migration]") {
-		t.Fatalf("help: %q", text)
+	if !strings.Contains(text, "status [migration]") || !strings.Contains(text, "_pghandoff "+version.Get().String()+"_") {
+		t.Fatalf("help without the commands or the version: %q", text)
 	}
 	_, resp = h.command("U0ANY", "status")
 	if got := h.slack.waitResponse(t, resp, "orders", "not set up"); !strings.Contains(got, `"response_type":"in_channel"`) {

@@ -31,6 +31,7 @@ func precheckNone(context.Context, *run) (*outcome, error) { return nil, nil }
 func (b *Bot) statusOf(ctx context.Context, key string, obs core.Observer, noSentinel bool) (*core.Status, []sample, error) {
 	m := b.migs[key]
 	st, err := core.GetStatus(ctx, core.StatusOptions{Migration: m.M, MaxLag: m.Cfg.MaxLagBytes, NoSentinel: noSentinel, Observer: obs})
+	b.metrics.Observe(key, st, err, b.clock.Now())
 	if err != nil {
 		return nil, nil, err
 	}

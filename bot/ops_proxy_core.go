@@ -42,6 +42,7 @@ func opProxyRemove(ctx context.Context, r *run) (*outcome, error) {
 
 func opCutover(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: r.switchOptions(), Failsafe: r.mig.Cfg.Cutover.Failsafe})
+	r.b.recordCutover(ctx, r, res)
 	if err != nil && (res == nil || res.AbortReason == "") {
 		return nil, err
 	}

@@ -61,6 +61,10 @@ func (s *scheduler) start(ctx context.Context) error {
 	if _, err := s.cron.AddFunc(every, func() { b.checkAlerts(b.work) }); err != nil {
 		return fmt.Errorf("alerts.every: %w", err)
 	}
+	if _, err := s.cron.AddFunc(every, func() { b.refreshMetrics(b.work, false) }); err != nil {
+		return err
+	}
+	b.goWork(func(ctx context.Context) { b.refreshMetrics(ctx, true) }) // /metrics has figures before the first tick
 	if _, err := s.cron.AddFunc("@every 30s", func() { s.sync(b.work); b.sweepApprovals(b.work) }); err != nil {
 		return err
 	}

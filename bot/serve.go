@@ -133,6 +133,7 @@ func (b *Bot) serve(ctx context.Context, cfg *Config, env slackEnv, api *slack.C
 func healthOnly(b *Bot) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", b.serveHealth)
+	mux.Handle("GET /metrics", b.metricsHandler())
 	return mux
 }
 

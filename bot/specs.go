@@ -3,6 +3,8 @@ package bot
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pghandoff/pghandoff/internal/version"
 )
 
 // migArg says whether a command names a migration.
@@ -109,5 +111,7 @@ func helpText(prefix string) string {
 		fmt.Fprintf(&b, "• %s: %s\n", s.usage, s.help)
 	}
 	b.WriteString(defaultsText() + "\n")
+	// Which build answers: what to quote in a bug report, and how to tell replicas apart.
+	fmt.Fprintf(&b, "_pghandoff %s_\n", version.Get())
 	return b.String()
 }

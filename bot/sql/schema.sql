@@ -91,3 +91,15 @@ CREATE TABLE IF NOT EXISTS pghandoff_bot.lag_samples (
     state       text NOT NULL,
     PRIMARY KEY (migration, at)
 );
+
+-- Every cutover the bot ran that held writes, switched or rolled back: /metrics reports the
+-- last one's pause on every replica, and after a restart.
+CREATE TABLE IF NOT EXISTS pghandoff_bot.cutovers (
+    id        bigserial PRIMARY KEY,
+    migration text NOT NULL,
+    at        timestamptz NOT NULL,
+    pause_ms  double precision NOT NULL,
+    switched  boolean NOT NULL,
+    audit_id  bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS cutovers_migration_at ON pghandoff_bot.cutovers (migration, at DESC);

@@ -61,6 +61,9 @@ func (a *app) exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &exit):
 		return exit.code
+	case errors.As(err, &usage) && usage.brief:
+		fmt.Fprintf(a.stderr, "error: %v\nRun '%s --help' for the commands and flags.\n", usage.err, usage.cmd.CommandPath())
+		return exitUsage
 	case errors.As(err, &usage):
 		// Run bare, a command explains itself, as the seed scripts do.
 		if usage.cmd.Flags().NFlag() == 0 && usage.cmd.Long != "" {
@@ -94,8 +97,9 @@ func usageText(err error) string {
 
 // usageError is a command line that cannot be run as given.
 type usageError struct {
-	cmd *cobra.Command
-	err error
+	cmd   *cobra.Command
+	err   error
+	brief bool // say what was wrong and where help is, without the whole usage
 }
 
 func (e *usageError) Error() string { return e.err.Error() }

@@ -15,20 +15,29 @@ func (a *app) statusCommand() *cobra.Command {
 	var s servers
 	var maxLag bytesValue
 	var asJSON, noSentinel bool
+	var serve serveFlags
 	cmd := &cobra.Command{
 		Use:   "status --primary DSN --replica DSN",
 		Short: "Report replication state: per-table sync, lag, a sentinel round trip, slot safety",
 		Long: `Reports on the migration's replication: the verdict first (ready, catching up, broken),
 then lag in bytes and time, the round trip of a sentinel row written to the primary, each
 table's synchronisation state, the slot's WAL safety, the subscription's worker, and tables
-created on the primary since setup. Exits 0 when ready, 3 when not.`,
+created on the primary since setup. Exits 0 when ready, 3 when not.
+
+With --serve ADDR it keeps checking every --interval and serves the figures to Prometheus at
+http://ADDR/metrics (see examples/prometheus-alerts.yml and examples/grafana-dashboard.json)
+until stopped; each check writes a sentinel row to the primary unless --no-sentinel.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
 			if err != nil {
 				return err
 			}
-			st, err := core.GetStatus(cmd.Context(), core.StatusOptions{Migration: m, MaxLag: int64(maxLag), NoSentinel: noSentinel, Observer: a.silentObserver()})
+			opts := core.StatusOptions{Migration: m, MaxLag: int64(maxLag), NoSentinel: noSentinel, Observer: a.silentObserver()}
+			if serve.addr != "" {
+				return a.serveStatus(cmd.Context(), serve, opts)
+			}
+			st, err := core.GetStatus(cmd.Context(), opts)
 			if err = show(a, asJSON, st, err, renderStatus); err == nil && !st.Ready {
 				return &exitError{code: exitNotReady}
 			}
@@ -39,6 +48,7 @@ created on the primary since setup. Exits 0 when ready, 3 when not.`,
 	maxLagFlag(cmd, &maxLag)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&noSentinel, "no-sentinel", false, "do not write a sentinel row to the primary")
+	serve.add(cmd)
 	return cmd
 }
 

@@ -32,19 +32,25 @@ Exit codes:
   3  not ready (wait timed out, status not ready, preflight found a blocker)`
 
 func (a *app) rootCommand() *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:           "pghandoff",
 		Short:         "Move a live PostgreSQL database to another server without downtime",
 		Long:          rootHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// An unknown command is a usage error (exit 2), like any other bad command line.
+		Args: unknownCommand,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if showVersion {
+				return show(a, false, new(readVersion(cmd.Context())), nil, renderVersion)
+			}
 			return &usageError{cmd: cmd, err: errors.New("no command given")}
 		},
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "show every SQL statement and log line")
+	root.Flags().BoolVar(&showVersion, "version", false, "show the version, as the version command does")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &usageError{cmd: cmd, err: err} })
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
 		a.preflightCommand(),
 		a.setupCommand(),
@@ -60,6 +66,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.demoCommand(),
 		a.actionCommand(),
 		a.botCommand(),
+		a.versionCommand(),
 	)
 	return root
 }

@@ -12,7 +12,7 @@ import (
 
 // BinDir returns the directory holding initdb, pg_ctl and postgres of the given major version.
 // PGHANDOFF_PG<major>_BIN overrides the default places, which are the Debian packages' directory
-// and the cache that scripts/install-postgres.sh fills from npm.
+// and the cache that scripts/install-deps.sh fills from npm.
 func BinDir(major int) (string, error) {
 	env := "PGHANDOFF_PG" + strconv.Itoa(major) + "_BIN"
 	candidates := []string{os.Getenv(env), fmt.Sprintf("/usr/lib/postgresql/%d/bin", major)}
@@ -29,7 +29,7 @@ func BinDir(major int) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("PostgreSQL %d server binaries not found (set %s, or run `make test`, "+
-		"which installs them through scripts/install-postgres.sh)", major, env)
+		"which installs them through scripts/install-deps.sh)", major, env)
 }
 
 func cacheDirs() []string {

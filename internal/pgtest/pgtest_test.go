@@ -23,7 +23,7 @@ func TestClustersStartOnBothVersions(t *testing.T) {
 					t.Fatal(err)
 				}
 				conn.Close(context.Background())
-				if walLevel != "logical" || version[:2] != map[int]string{15: "15", 17: "17"}[c.Major] {
+				if walLevel != "logical" || version[:2] != map[int]string{15: "15", 17: "17", 18: "18"}[c.Major] {
 					t.Fatalf("%s: version %s wal_level %s", c.Name, version, walLevel)
 				}
 			}

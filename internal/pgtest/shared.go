@@ -85,13 +85,15 @@ type Pair struct {
 	Primary, Replica *Cluster
 }
 
-// Pairs returns the version pairs every replication test runs on: 15 → 15 and 15 → 17.
+// Pairs returns the version pairs every replication test runs on: 15 → 15, 15 → 17 and
+// 15 → 18 (PlanetScale and most new servers run 17 or 18).
 func Pairs(t testing.TB) []Pair {
 	t.Helper()
 	primary := Server(t, "primary15", 15)
 	return []Pair{
 		{Name: "15to15", Primary: primary, Replica: Server(t, "replica15", 15)},
 		{Name: "15to17", Primary: primary, Replica: Server(t, "replica17", 17)},
+		{Name: "15to18", Primary: primary, Replica: Server(t, "replica18", 18)},
 	}
 }
 
