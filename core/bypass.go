@@ -35,11 +35,13 @@ func (m Migration) bypassFunction() string { return ident(m.helperSchema(), "rec
 func (m Migration) bypassTrigger() string { return ident(m.helperSchema()) }
 
 // watchedTables are the tables replication carries, partitions included (a write to a
-// partition fires the partition's statement triggers, not its parent's), but not the sentinel.
+// partition fires the partition's statement triggers, not its parent's; pg_partition_tree
+// lists nothing for a table that is not partitioned), but not the sentinel.
 func watchedTables(ctx context.Context, s *server, m Migration) ([]string, error) {
 	rows, err := s.conn.Query(ctx, `SELECT DISTINCT format('%I.%I', n.nspname, c.relname)
 		FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid,
-		LATERAL pg_partition_tree(pr.prrelid) t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+		LATERAL (SELECT pr.prrelid AS relid UNION SELECT relid FROM pg_partition_tree(pr.prrelid)) t
+		JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE p.pubname = $1 AND c.oid <> to_regclass($2) AND c.relkind IN ('r', 'p') ORDER BY 1`, m.name(), m.sentinel().String())
 	if err != nil {
 		return nil, fmt.Errorf("%s: list the migrated tables: %w", s.role, err)

@@ -150,6 +150,12 @@ func (c *cutover) switched(ctx context.Context, failsafe bool) error {
 	done, err := settleOnReplica(ctx, c.r, c.primary, c.replica, c.opts.Migration, failsafe)
 	c.res.Settled = append(c.res.Settled, done...)
 	c.res.Phase = PhaseSwitched
+	if writes, berr := readBypassWrites(ctx, c.primary, c.opts.Migration); berr != nil || len(writes) > 0 {
+		if len(writes) > 0 {
+			c.res.Warnings = append(c.res.Warnings, bypassWarning("old primary", writes, failsafe))
+		}
+		err = errors.Join(err, berr)
+	}
 	if failsafe {
 		info, ferr := readFailsafeInfo(ctx, c.primary, c.replica, c.opts.Migration)
 		c.res.Failsafe = info

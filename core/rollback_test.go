@@ -2,10 +2,12 @@ package core_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
 	"github.com/pghandoff/pghandoff/internal/workload"
 )
 
@@ -57,4 +59,34 @@ func TestRollbackUnderLoad(t *testing.T) {
 			t.Fatalf("rollback after a cutover without the failsafe: %v, want a refusal", err)
 		}
 	})
+}
+
+// After a switch, a write made straight on the old primary (a job bypassing the proxy) is
+// reported, loudly, by status and by cutover run again.
+func TestBypassingWritesReported(t *testing.T) {
+	e := newProxyEnv(t, pgtest.Pairs(t)[0])
+	e.setUp(workload.Schema)
+	opts := e.cutoverOptions()
+	opts.Failsafe = true
+	if _, err := core.Cutover(ctxFor(t, time.Minute), opts); err != nil {
+		t.Fatalf("cutover --failsafe: %v (%s)", err, core.Hint(err))
+	}
+	e.execPrimary(`INSERT INTO public.ledger (client, n) VALUES (-7, 1)`)
+	st, err := core.GetStatus(ctxFor(t, time.Minute), e.statusOptions())
+	if err != nil || len(st.BypassWrites) != 1 || st.BypassWrites[0].Table != "public.ledger" || !containsText(st.Warnings, "BYPASSED") {
+		t.Fatalf("status after a write on the old primary: %v, %+v", err, st)
+	}
+	res, err := core.Cutover(ctxFor(t, time.Minute), opts)
+	if err != nil || !containsText(res.Warnings, "public.ledger") {
+		t.Fatalf("cutover again after a write on the old primary: %v, %+v", err, res.Warnings)
+	}
+}
+
+func containsText(list []string, s string) bool {
+	for _, l := range list {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
 }
