@@ -18,6 +18,7 @@ type scenario struct {
 	at      step
 	fault   fault
 	recover [][]string // run after, as the issue says an operator would; each must succeed
+	refuse  [][]string // run last; each must be refused, changing nothing
 	want    string     // where the proxy must point in the end
 }
 
@@ -58,6 +59,7 @@ func (e *env) play(s scenario) {
 	}
 	e.runAt(s.at, s.fault, s.command...)
 	e.recoverWith(s.recover...)
+	e.refusedAll(s.refuse...)
 	e.checkConverged(s.want, s.recover)
 	e.checkAll()
 }
@@ -68,6 +70,17 @@ func (e *env) recoverWith(commands ...[]string) {
 	for _, args := range commands {
 		if o := e.run(args...); o.res.Code != 0 {
 			e.t.Errorf("CONVERGE: %s, where it should finish the job\n%s", o, tail(o.output(), 15))
+		}
+	}
+}
+
+// refusedAll runs each command, which must refuse: the migration is in a state where what it
+// asks cannot be done safely.
+func (e *env) refusedAll(commands ...[]string) {
+	e.t.Helper()
+	for _, args := range commands {
+		if o := e.run(args...); o.res.Code == 0 || !strings.Contains(o.output(), "refused") {
+			e.t.Errorf("REFUSE: %s, where it should have refused\n%s", o, tail(o.output(), 15))
 		}
 	}
 }

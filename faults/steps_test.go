@@ -45,9 +45,9 @@ func atSentinelOn(arrives func(*env) *node) step {
 
 // atStopForward: in a --failsafe pause, the sentinel arrived and the forward subscription
 // was disabled; the pause then records the switch point in a table of its helper schema on
-// the replica (core/failsafe_cutover.go), where the test's lock holds it.
+// the replica (core/pause_turnaround.go), where the test's lock holds it.
 var atStopForward = step{"stopping forward replication", func(e *env) (func(context.Context) error, func()) {
-	table := fmt.Sprintf(`%q.failsafe_switch`, "pghandoff_"+e.name)
+	table := fmt.Sprintf(`%q.turnaround`, "pghandoff_"+e.name)
 	return e.lockBehindSentinel(e.replica, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE",
 		`locktype = 'relation' AND relation = $1::regclass`, table)
 }}
