@@ -18,10 +18,15 @@ func runVerify(ctx context.Context, j *job) (*outcome, error) {
 func verifyOutcome(res *core.VerifyResult, _ error) *outcome {
 	out := &outcome{icon: iconOK, report: res,
 		headline: fmt.Sprintf("data matches: %d tables, %d rows", len(res.Tables), res.Rows)}
-	if !res.OK {
+	switch {
+	case res.Mismatches > 0:
 		out.icon = iconFailed
 		out.headline = fmt.Sprintf("%d of %d tables differ", res.Mismatches, len(res.Tables))
+	case res.Changing > 0:
+		out.icon = iconFailed
+		out.headline = fmt.Sprintf("not verified: %d of %d tables kept changing at every point; the others match", res.Changing, len(res.Tables))
 	}
+	out.fact("Compared along", res.Direction)
 	out.set(outMismatches, strconv.Itoa(res.Mismatches))
 	out.set(outTables, strconv.Itoa(len(res.Tables)))
 	out.fact("Rows on the primary", strconv.FormatInt(res.Rows, 10))
@@ -38,6 +43,8 @@ func verifyTable(checks []core.TableCheck) string {
 		switch {
 		case c.Error != "":
 			result = iconFailed + " " + text(c.Error)
+		case c.Changing:
+			result = iconFailed + " kept changing: not compared"
 		case !c.Match && c.PrimaryRows != c.ReplicaRows:
 			result = iconFailed + fmt.Sprintf(" %+d rows on the replica", c.ReplicaRows-c.PrimaryRows)
 		case !c.Match:

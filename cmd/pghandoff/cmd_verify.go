@@ -44,14 +44,23 @@ differs.`,
 }
 
 func renderVerify(w io.Writer, r *core.VerifyResult) {
-	if r.OK {
-		fmt.Fprintf(w, "Verified: %d table(s), %d rows, identical on both servers.\n", len(r.Tables), r.Rows)
-	} else {
+	switch {
+	case r.OK:
+		fmt.Fprintf(w, "Verified: %d table(s), %d rows, identical on both servers at one point of the replication (%s).\n", len(r.Tables), r.Rows, r.Direction)
+	case r.Mismatches > 0:
 		fmt.Fprintf(w, "DIFFERENT: %d of %d tables differ.\n", r.Mismatches, len(r.Tables))
+	default:
+		fmt.Fprintf(w, "NOT VERIFIED: %d of %d tables kept changing at every point verify took; the others are identical.\n", r.Changing, len(r.Tables))
+	}
+	if !r.Aligned {
+		fmt.Fprintln(w, "  (replication did not reach verify's point in time: the servers were read as they were)")
 	}
 	for _, t := range r.Tables {
 		mark := "ok  "
-		if !t.Match {
+		switch {
+		case t.Changing:
+			mark = "BUSY"
+		case !t.Match:
 			mark = "DIFF"
 		}
 		detail := fmt.Sprintf("%d rows", t.PrimaryRows)
