@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,5 +95,43 @@ func TestFenceAndUndo(t *testing.T) {
 	}
 	if n := e.queryInt(false, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name); n != 0 {
 		t.Fatal("undo left the fence records behind")
+	}
+}
+
+// A session of a fenced role that cannot be ended (here: its backend is stopped, so it
+// cannot act on the termination) is named, and fails the fence unless forced: it can still
+// write until it reconnects.
+func TestFenceNamesSurvivingSessions(t *testing.T) {
+	e := newEnv(t, pgtest.Pairs(t)[0])
+	writer := "s_" + e.primaryDB
+	e.execPrimary(`CREATE ROLE ` + writer + ` LOGIN PASSWORD 'pw'`)
+	t.Cleanup(func() { _ = e.pair.Primary.Exec(context.Background(), "postgres", "DROP ROLE IF EXISTS "+writer) })
+	conn, err := pgx.Connect(ctxFor(t, time.Minute), e.pair.Primary.DSNFor(writer, "pw", e.primaryDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var pid int
+	if err := conn.QueryRow(ctxFor(t, time.Minute), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("stop the backend: %v", err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	opts := core.FenceOptions{Migration: e.m, Roles: []string{writer}}
+	res, err := core.Fence(ctxFor(t, time.Minute), opts)
+	if !errors.Is(err, core.ErrFenceIncomplete) || len(res.Roles) != 1 || len(res.Roles[0].Surviving) != 1 || res.Roles[0].Surviving[0].PID != pid {
+		t.Fatalf("fence with a session that cannot end: %v, %+v", err, res)
+	}
+	opts.Force = true
+	res, err = core.Fence(ctxFor(t, time.Minute), opts)
+	if err != nil || len(res.Warnings) < 2 {
+		t.Fatalf("fence --force: %v, warnings %v", err, res.Warnings)
+	}
+	_ = syscall.Kill(pid, syscall.SIGCONT)
+	opts.Undo, opts.Force = true, false
+	if _, err := core.Fence(ctxFor(t, time.Minute), opts); err != nil {
+		t.Fatalf("fence --undo: %v", err)
 	}
 }

@@ -15,7 +15,7 @@ type RollbackOptions struct {
 type RollbackResult struct {
 	Name              string `json:"name"`
 	DryRun            bool   `json:"dry_run"`
-	RolledBack        bool   `json:"rolled_back"`                   // traffic goes to the old primary now
+	RolledBack        bool   `json:"rolled_back"`                   // traffic goes to the old primary now (AlreadyRolledBack: it did before this run)
 	AlreadyRolledBack bool   `json:"already_rolled_back,omitempty"` // it did before this run
 	// Settled says what this run found of an earlier one that did not finish and put right.
 	Settled []string `json:"settled,omitempty"`
@@ -153,11 +153,14 @@ func (rb *rollbackRun) conclude(ctx context.Context, p *pause, err error) error 
 // failsafe, and the replica watched for writes that bypass the proxy.
 func (rb *rollbackRun) onPrimary(ctx context.Context) error {
 	returned := rb.res.RolledBack || rb.phase.Phase == PhaseRollingBack
+	if !rb.res.RolledBack {
+		// A run that finds traffic back on the primary reports it there, as cutover does.
+		defer func() { rb.res.AlreadyRolledBack, rb.res.RolledBack = true, rb.phase.Phase != PhaseSwitched }()
+	}
 	switch {
 	case rb.phase.Phase == PhaseSwitched && !returned:
 		return rb.refuseHandMadeReturn()
 	case !returned:
-		rb.res.AlreadyRolledBack = true
 		rb.r.note(ctx, roleProxy, "the proxy points at the primary: nothing to roll back")
 		if !rb.phase.interrupted() && !rb.phase.ForwardStopped {
 			return nil

@@ -17,18 +17,28 @@ import (
 // claims reads, per command, where its result says the proxy points afterwards, or "" when
 // it says nothing. A new command that moves traffic (rollback) adds its reading here.
 var claims = map[string]func(*outcome) string{
-	"cutover": func(o *outcome) string {
-		switch o.field("switched") {
+	"cutover":  claimOf("switched", atReplica, atPrimary),
+	"rollback": claimOf("rolled_back", atPrimary, atReplica),
+}
+
+// claimOf reads a switch's result: field true says traffic went to moved, false that it
+// stayed at stayed, unless the result says its outcome is unknown.
+func claimOf(field, moved, stayed string) func(*outcome) string {
+	return func(o *outcome) string {
+		if o.field("outcome_unknown") == true {
+			return ""
+		}
+		switch o.field(field) {
 		case true:
-			return atReplica
+			return moved
 		case false:
-			return atPrimary
+			return stayed
 		}
 		if o.res.Code == 0 && !o.killed() {
-			return atReplica
+			return moved
 		}
 		return ""
-	},
+	}
 }
 
 // checkAll lets the application write some more on wherever the proxy points now, stops it,

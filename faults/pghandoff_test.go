@@ -61,7 +61,7 @@ func (o *outcome) field(path ...string) any {
 // summary is what the result says about a switch, for the log.
 func (o *outcome) summary() string {
 	var parts []string
-	for _, k := range []string{"switched", "already_switched", "abort_reason", "pause_ms"} {
+	for _, k := range []string{"switched", "already_switched", "rolled_back", "already_rolled_back", "outcome_unknown", "abort_reason", "pause_ms"} {
 		if v := o.field(k); v != nil {
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}

@@ -66,7 +66,12 @@ var atSwitched = step{"switched, before the failsafe subscription", func(e *env)
 // the gate: the command goes on until it waits for the lock (where, with args, finds that
 // wait in pg_locks). For steps after the sentinel whose lock the command meets earlier too.
 func (e *env) lockBehindSentinel(n *node, lock, where string, args ...any) (func(context.Context) error, func()) {
-	gate := e.installGate(e.replica)
+	return e.lockBehindSentinelOn(e.replica, n, lock, where, args...)
+}
+
+// lockBehindSentinelOn is lockBehindSentinel for a pause whose sentinel arrives on arrives.
+func (e *env) lockBehindSentinelOn(arrives, n *node, lock, where string, args ...any) (func(context.Context) error, func()) {
+	gate := e.installGate(arrives)
 	var held *heldLock
 	reached := func(ctx context.Context) error {
 		if err := gate.reached(ctx); err != nil {
