@@ -59,7 +59,7 @@ func (m Migration) phaseTable() string { return ident(m.helperSchema(), "phase")
 // nothing was recorded (a migration begun before pghandoff recorded phases, or never switched).
 func readPhase(ctx context.Context, primary *server, m Migration) (PhaseRecord, error) {
 	rec := PhaseRecord{Phase: PhaseReplicating}
-	exists, err := primary.exists(ctx, "SELECT to_regclass($1) IS NOT NULL", m.phaseTable())
+	exists, err := helperTableExists(ctx, primary, m, "phase")
 	if err != nil || !exists {
 		return rec, err
 	}
@@ -88,10 +88,25 @@ func recordPhase(ctx context.Context, r *runner, primary *server, m Migration, r
 	if err := ensureHelperSchema(ctx, r, primary, m); err != nil {
 		return err
 	}
+	// Everyone may read the phase, as status (run with a watch-only role) must: it holds no
+	// secret. Nothing else of the helper schema is granted.
 	return r.batch(ctx, primary, []string{
 		"CREATE TABLE IF NOT EXISTS " + m.phaseTable() + " (id bigserial PRIMARY KEY, record jsonb NOT NULL)",
+		"GRANT USAGE ON SCHEMA " + ident(m.helperSchema()) + " TO PUBLIC",
+		"GRANT SELECT ON " + m.phaseTable() + " TO PUBLIC",
 		"INSERT INTO " + m.phaseTable() + " (record) VALUES (" + literal(string(b)) + ")",
 	})
+}
+
+// helperTableExists reports whether the helper schema on s has table name, from the catalog:
+// to_regclass would need USAGE on the schema, which a watch-only role lacks.
+func helperTableExists(ctx context.Context, s *server, m Migration, name string) (bool, error) {
+	exists, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relname = $2)`, m.helperSchema(), name)
+	if err != nil {
+		return false, fmt.Errorf("%s: look for %s.%s: %w", s.role, m.helperSchema(), name, err)
+	}
+	return exists, nil
 }
 
 // ReadPhase reports the recorded phase of migration m, from its primary.

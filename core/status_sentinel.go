@@ -30,6 +30,11 @@ func (c *statusChecker) sentinelRoundTrip(ctx context.Context, st *Status, s str
 		_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (ts, status) VALUES ($1, 'pghandoff status') ON CONFLICT (ts) DO NOTHING`, sentinel), ts)
 		return err
 	})
+	if sqlState(err) == codeInsufficientPriv {
+		// A watch-only role: report without the round trip rather than not at all.
+		st.Warnings = append(st.Warnings, fmt.Sprintf("no sentinel round trip: the user may not write the sentinel table on the %s (GRANT INSERT, DELETE on %s)", s.source.role, sentinel))
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("%s: write sentinel row: %w", s.source.role, err)
 	}
