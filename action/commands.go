@@ -24,7 +24,7 @@ func (c *command) uses(input string) bool {
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
 
 // switching are the inputs of a switch of traffic: cutover and rollback.
-var switching = []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin}
+var switching = []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin, inReplicaForPrimary}
 
 // execution are the inputs of every command that changes a server.
 var execution = []string{inDryRun, inLockTimeout, inStatementTimeout}
@@ -34,9 +34,9 @@ func with(lists ...[]string) []string { return slices.Concat(lists...) }
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
-		inputs: selection, run: runPreflight},
+		inputs: with(selection, []string{inPrimaryForReplica, inReplicaForPrimary}), run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: with(execution, selection), run: runSetup},
+		inputs: with(execution, selection, []string{inPrimaryForReplica}), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},

@@ -39,16 +39,18 @@ const (
 	inStatementTimeout    = "statement-timeout"
 	inInterval            = "interval"
 	inForce               = "force"
+	inPrimaryForReplica   = "primary-for-replica"
+	inReplicaForPrimary   = "replica-for-primary"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval, inForce}
+	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
-var dsnInputs = []string{inPrimary, inReplica, inProxy}
+var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary}
 
 // params are the inputs, parsed and checked. A value left at zero means core's default
 // (core/defaults.go), which action.yml shows as the input's default.

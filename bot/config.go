@@ -106,6 +106,10 @@ type Migration struct {
 	Primary     SecretRef       `yaml:"primary"`
 	Replica     SecretRef       `yaml:"replica"`
 	Proxy       SecretRef       `yaml:"proxy"`
+	// The addresses the servers reach each other at, when not the ones the bot uses: the
+	// subscription's way to the primary, the failsafe's way to the replica.
+	PrimaryForReplica SecretRef `yaml:"primary_for_replica"`
+	ReplicaForPrimary SecretRef `yaml:"replica_for_primary"`
 	Channel     string          `yaml:"channel"`       // reports and alerts of this migration
 	MaxLagBytes int64           `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
 	Setup       SetupConfig     `yaml:"setup"`

@@ -127,7 +127,8 @@ func (c *Config) checkMigration(key string, m Migration) error {
 		name     string
 		ref      SecretRef
 		required bool
-	}{{"primary", m.Primary, true}, {"replica", m.Replica, true}, {"proxy", m.Proxy, false}} {
+	}{{"primary", m.Primary, true}, {"replica", m.Replica, true}, {"proxy", m.Proxy, false},
+		{"primary_for_replica", m.PrimaryForReplica, false}, {"replica_for_primary", m.ReplicaForPrimary, false}} {
 		if err := c.checkRef(role.ref, role.required, at(role.name)...); err != nil {
 			return err
 		}

@@ -37,7 +37,8 @@ func (c *Config) resolve(getenv func(string) string) (*resolved, error) {
 	}
 	for _, key := range c.MigrationKeys() {
 		mc := c.Migrations[key]
-		refs := map[core.Option]SecretRef{core.OptPrimary: mc.Primary, core.OptReplica: mc.Replica, core.OptProxy: mc.Proxy}
+		refs := map[core.Option]SecretRef{core.OptPrimary: mc.Primary, core.OptReplica: mc.Replica, core.OptProxy: mc.Proxy,
+			core.OptPrimaryForReplica: mc.PrimaryForReplica, core.OptReplicaForPrimary: mc.ReplicaForPrimary}
 		conns := map[core.Option]string{}
 		for _, opt := range core.ConnectionOptions {
 			if refs[opt].IsZero() {

@@ -25,6 +25,7 @@ var optionWords = map[core.Option]string{
 // `migrations.<key>`; global ones start with a dot.
 var configKeys = map[core.Option]string{
 	core.OptName: "name", core.OptPrimary: "primary", core.OptReplica: "replica", core.OptProxy: "proxy",
+	core.OptPrimaryForReplica: "primary_for_replica", core.OptReplicaForPrimary: "replica_for_primary",
 	core.OptSchemas: "setup.schemas", core.OptExcludeTables: "setup.exclude_tables",
 	core.OptReplicaIdentityFull: "setup.replica_identity_full", core.OptFailsafe: "cutover.failsafe",
 	core.OptMaxPause: "cutover.max_pause", core.OptMargin: "cutover.margin", core.OptMapRole: "cutover.map_roles",

@@ -17,11 +17,34 @@ type Migration struct {
 	Primary DSN    // the old primary: the source of replication
 	Replica DSN    // the new primary: the target of replication
 	Proxy   DSN    // the postgres_fdw proxy in front of the primary, when there is one
+	// PrimaryForReplica is how the replica reaches the primary, when not as pghandoff does
+	// (pghandoff through a bastion, the replica through a public endpoint, say): the
+	// subscription connects there. The primary's own when zero.
+	PrimaryForReplica DSN
+	// ReplicaForPrimary is how the old primary reaches the replica, for the failsafe's
+	// subscription. The replica's own when zero.
+	ReplicaForPrimary DSN
+}
+
+// primaryForReplica is the connection string the replica's subscription uses.
+func (m Migration) primaryForReplica() DSN {
+	if m.PrimaryForReplica.IsZero() {
+		return m.Primary
+	}
+	return m.PrimaryForReplica
+}
+
+// replicaForPrimary is the connection string the failsafe's subscription uses.
+func (m Migration) replicaForPrimary() DSN {
+	if m.ReplicaForPrimary.IsZero() {
+		return m.Replica
+	}
+	return m.ReplicaForPrimary
 }
 
 // ConnectionOptions are the options that give a migration's servers: the primary, the
 // replica and the proxy.
-var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy}
+var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary}
 
 // NewMigration builds a migration from its name and the connection string given for each of
 // its servers, keyed by ConnectionOptions (a server left out, or given "", is not set). Every
@@ -38,7 +61,7 @@ func NewMigration(name string, conns map[Option]string) (Migration, error) {
 			errs = append(errs, &InvalidOptionError{Option: opt, Reason: "is not a connection option"})
 		}
 	}
-	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy} // in the order of ConnectionOptions
+	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy, &m.PrimaryForReplica, &m.ReplicaForPrimary} // in the order of ConnectionOptions
 	for i, opt := range ConnectionOptions {
 		raw := conns[opt]
 		if strings.TrimSpace(raw) == "" {

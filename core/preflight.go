@@ -59,6 +59,7 @@ func Preflight(ctx context.Context, opts PreflightOptions) (*PreflightResult, er
 			}
 		}
 	}
+	checkAddresses(ctx, p)
 	p.res.OK = len(p.res.Failed()) == 0
 	return p.res, nil
 }

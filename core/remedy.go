@@ -19,6 +19,8 @@ const (
 	OptPrimary             Option = "primary"
 	OptReplica             Option = "replica"
 	OptProxy               Option = "proxy"
+	OptPrimaryForReplica   Option = "primary-for-replica"
+	OptReplicaForPrimary   Option = "replica-for-primary"
 	OptSchemas             Option = "schemas"
 	OptExcludeTables       Option = "exclude-tables"
 	OptReplicaIdentityFull Option = "replica-identity-full"
@@ -45,7 +47,7 @@ const (
 
 // Options lists every Option, so that a front end can check it spells each one.
 func Options() []Option {
-	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptSchemas, OptExcludeTables,
+	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary, OptSchemas, OptExcludeTables,
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce}

@@ -49,6 +49,20 @@ func openServer(ctx context.Context, role string, dsn DSN, operation string) (*s
 	return s, nil
 }
 
+// reopen connects s again when its connection is gone: a query the pause's deadline cut
+// short closes its connection (pgx cannot tell what state the server left it in).
+func (s *server) reopen(ctx context.Context, operation string) (bool, error) {
+	if !s.conn.IsClosed() {
+		return false, nil
+	}
+	fresh, err := openServer(ctx, s.role, s.dsn, operation)
+	if err != nil {
+		return false, err
+	}
+	s.conn, s.version = fresh.conn, fresh.version
+	return true, nil
+}
+
 func (s *server) close() {
 	if s != nil && s.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

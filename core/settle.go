@@ -210,15 +210,17 @@ func checkFailsafeStart(ctx context.Context, replica *server, m Migration, fs fa
 // copying nothing.
 func subscribeFailsafe(ctx context.Context, r *runner, primary, replica *server, m Migration) error {
 	name := m.failsafeName()
+	dsn := m.replicaForPrimary()
 	withOpts := "create_slot = false, slot_name = " + literal(name) + ", copy_data = false"
 	if primary.major() >= 14 && replica.major() >= 14 {
 		withOpts += ", streaming = on"
 	}
 	format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + withOpts + ")"
-	err := r.exec(ctx, primary, fmt.Sprintf(format, literal(replica.dsn.ConnInfo())), fmt.Sprintf(format, literal(replica.dsn.redactedConnInfo())))
+	err := r.exec(ctx, primary, fmt.Sprintf(format, literal(dsn.ConnInfo())), fmt.Sprintf(format, literal(dsn.redactedConnInfo())))
 	if err != nil {
-		return withHint(fmt.Errorf("%s", redactErr(err, replica.dsn)),
-			remedy("the switch is done; the failsafe subscription on the old primary is not: fix the cause (can the old primary reach the replica?), then run ", CmdCutover, " again to finish it"))
+		return withHint(fmt.Errorf("%s", redactErr(err, dsn)),
+			remedy("the switch is done; the failsafe subscription on the old primary is not: fix the cause (can the old primary reach the replica? if at another address than this machine does, give it as ",
+				OptReplicaForPrimary, "), then run ", CmdCutover, " again to finish it"))
 	}
 	return nil
 }

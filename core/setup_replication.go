@@ -80,10 +80,10 @@ func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
 			withOpts = append(withOpts, "streaming = on")
 		}
 		format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + strings.Join(withOpts, ", ") + ")"
-		err := r.exec(ctx, p.replica, fmt.Sprintf(format, literal(p.opts.Primary.ConnInfo())),
-			fmt.Sprintf(format, literal(p.opts.Primary.redactedConnInfo())))
+		dsn := p.opts.primaryForReplica()
+		err := r.exec(ctx, p.replica, fmt.Sprintf(format, literal(dsn.ConnInfo())), fmt.Sprintf(format, literal(dsn.redactedConnInfo())))
 		if err != nil && strings.HasPrefix(sqlState(err), "08") {
-			return withHint(err, remedyf("%s", subscriptionUnreachableHint))
+			return withHint(err, remedy(subscriptionUnreachableHint, ". If the replica reaches the primary at another address than this machine does, give it as ", OptPrimaryForReplica))
 		}
 		return err
 	}

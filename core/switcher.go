@@ -45,6 +45,21 @@ func (s *switcher) close() {
 	s.op.close()
 }
 
+// reconnect opens again the connections to the primary and the replica that the pause left
+// closed, for what follows it, with the operation's timeouts.
+func (s *switcher) reconnect(ctx context.Context) error {
+	for _, srv := range []*server{s.primary, s.replica} {
+		reopened, err := srv.reopen(ctx, s.r.op)
+		if err == nil && reopened {
+			err = s.r.prepare(ctx, srv)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // pointsAt is where the proxy points, as read when the switch began.
 func (s *switcher) pointsAt() string {
 	switch {
@@ -113,12 +128,25 @@ func (s *switcher) newPause(source, target *server, rep *PauseReport, sourceSeqs
 		sourceRole: source.role, role: target.role}
 }
 
-// outcome is where traffic went after a pause that ended with err: the target when it
+// outcome is where traffic went after a pause that ended with err (then, for what follows,
+// it connects again to the servers the pause cut off): the target when it
 // ended well, the source when it gave up before its release, and, when its release's answer
 // was lost, where the proxy says it points, read on a fresh connection. It returns "" and
 // an error that says so when even that cannot be read: nothing more may then be done, and
 // the phase stays as recorded before the pause for the next run to settle.
 func (s *switcher) outcome(ctx context.Context, p *pause, err error, again Command) (string, error) {
+	where, err := s.where(ctx, p, err, again)
+	if where == "" {
+		return where, err
+	}
+	if rerr := s.reconnect(ctx); rerr != nil {
+		return "", errors.Join(err, rerr)
+	}
+	return where, err
+}
+
+// where reads where traffic went: outcome without reconnecting.
+func (s *switcher) where(ctx context.Context, p *pause, err error, again Command) (string, error) {
 	switch {
 	case err == nil:
 		return p.target.role, nil

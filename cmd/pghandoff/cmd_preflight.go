@@ -25,7 +25,7 @@ on the replica, the subscription privilege, versions of both servers and of pg_d
 Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
+			m, err := a.migrationWith(cmd, &s, []serverFlag{primaryFlag, replicaFlag}, []serverFlag{primaryForReplicaFlag, replicaForPrimaryFlag})
 			if err != nil {
 				return err
 			}
@@ -40,7 +40,7 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 			return err
 		},
 	}
-	s.addFlags(cmd, primaryFlag, replicaFlag)
+	s.addFlags(cmd, primaryFlag, replicaFlag, primaryForReplicaFlag, replicaForPrimaryFlag)
 	sel.addFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to check (default: the newest installed)")

@@ -31,7 +31,7 @@ failsafe cutover that gave up, it turns replication from the primary back on; af
 did not record how it ended, it does so only when --proxy lets it read where traffic goes.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := a.migrationWith(cmd, &s, []serverFlag{primaryFlag, replicaFlag}, []serverFlag{proxyFlag})
+			m, err := a.migrationWith(cmd, &s, []serverFlag{primaryFlag, replicaFlag}, []serverFlag{proxyFlag, primaryForReplicaFlag})
 			if err != nil {
 				return err
 			}
@@ -45,7 +45,7 @@ did not record how it ended, it does so only when --proxy lets it read where tra
 			return show(a, asJSON, res, err, renderSetup)
 		},
 	}
-	s.addFlags(cmd, primaryFlag, replicaFlag, proxyFlag.withHelp("the proxy's connection string, only to read where traffic goes after a cutover that did not record its end"))
+	s.addFlags(cmd, primaryFlag, replicaFlag, primaryForReplicaFlag, proxyFlag.withHelp("the proxy's connection string, only to read where traffic goes after a cutover that did not record its end"))
 	sel.addFlags(cmd)
 	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")

@@ -30,6 +30,9 @@ var (
 	primaryFlag = serverFlag{core.OptPrimary, "PGHANDOFF_PRIMARY", "connection string of the primary (the old server, source of replication)", nil}
 	replicaFlag = serverFlag{core.OptReplica, "PGHANDOFF_REPLICA", "connection string of the replica (the new server, target of replication)", nil}
 	proxyFlag   = serverFlag{core.OptProxy, "PGHANDOFF_PROXY", "connection string of the postgres_fdw proxy the application talks to", nil}
+	// The addresses the servers reach each other at, when not the ones pghandoff uses.
+	primaryForReplicaFlag = serverFlag{core.OptPrimaryForReplica, "PGHANDOFF_PRIMARY_FOR_REPLICA", "connection string at which the replica reaches the primary, when not the --primary one: the subscription uses it", nil}
+	replicaForPrimaryFlag = serverFlag{core.OptReplicaForPrimary, "PGHANDOFF_REPLICA_FOR_PRIMARY", "connection string at which the old primary reaches the replica, when not the --replica one: the failsafe uses it", nil}
 )
 
 // addFlags adds the DSN flags a command uses, and --name.

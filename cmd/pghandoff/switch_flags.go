@@ -25,7 +25,7 @@ type switchFlags struct {
 var replicaWithAlias = replicaFlag.withAlias("server")
 
 func (f *switchFlags) addFlags(cmd *cobra.Command, target string) {
-	f.servers.addFlags(cmd, proxyFlag, primaryFlag, replicaWithAlias)
+	f.servers.addFlags(cmd, proxyFlag, primaryFlag, replicaWithAlias, replicaForPrimaryFlag)
 	durationFlag(cmd, &f.maxPause, "max-pause", core.DefaultMaxPause, "give up, traffic staying where it was, if the "+target+" has not caught up within this pause")
 	durationFlag(cmd, &f.lockTimeout, "pause-lock-timeout", core.DefaultPauseLockTimeout, "wait at most this long for each table's lock in the pause")
 	cmd.Flags().Int64Var(&f.margin, "margin", core.DefaultMargin, "move every sequence on the "+target+" this many values past the other's, for writers that bypass the proxy")
@@ -36,7 +36,7 @@ func (f *switchFlags) addFlags(cmd *cobra.Command, target string) {
 
 // options resolves the servers and builds the switch's options.
 func (f *switchFlags) options(a *app, cmd *cobra.Command) (core.SwitchOptions, error) {
-	m, err := a.migration(cmd, &f.servers, proxyFlag, primaryFlag, replicaWithAlias)
+	m, err := a.migrationWith(cmd, &f.servers, []serverFlag{proxyFlag, primaryFlag, replicaWithAlias}, []serverFlag{replicaForPrimaryFlag})
 	return core.SwitchOptions{Migration: m, MaxPause: f.maxPause, Margin: f.margin, MaxLag: int64(f.maxLag),
 		LockTimeout: f.lockTimeout, Execution: f.x.execution(a.observer())}, err
 }
