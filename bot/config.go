@@ -102,21 +102,21 @@ type ReportSchedule struct {
 
 // Migration is one named migration.
 type Migration struct {
-	Name        string          `yaml:"name"` // the name of its database objects; core.DefaultName when empty
-	Primary     SecretRef       `yaml:"primary"`
-	Replica     SecretRef       `yaml:"replica"`
-	Proxy       SecretRef       `yaml:"proxy"`
+	Name    string    `yaml:"name"` // the name of its database objects; core.DefaultName when empty
+	Primary SecretRef `yaml:"primary"`
+	Replica SecretRef `yaml:"replica"`
+	Proxy   SecretRef `yaml:"proxy"`
 	// The addresses the servers reach each other at, when not the ones the bot uses: the
 	// subscription's way to the primary, the failsafe's way to the replica.
-	PrimaryForReplica SecretRef `yaml:"primary_for_replica"`
-	ReplicaForPrimary SecretRef `yaml:"replica_for_primary"`
-	Channel     string          `yaml:"channel"`       // reports and alerts of this migration
-	MaxLagBytes int64           `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
-	Setup       SetupConfig     `yaml:"setup"`
-	Cutover     CutoverConf     `yaml:"cutover"`
-	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
-	Permissions Permissions     `yaml:"permissions"`
-	Approval    *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
+	PrimaryForReplica SecretRef       `yaml:"primary_for_replica"`
+	ReplicaForPrimary SecretRef       `yaml:"replica_for_primary"`
+	Channel           string          `yaml:"channel"`       // reports and alerts of this migration
+	MaxLagBytes       int64           `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
+	Setup             SetupConfig     `yaml:"setup"`
+	Cutover           CutoverConf     `yaml:"cutover"`
+	Alerts            *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
+	Permissions       Permissions     `yaml:"permissions"`
+	Approval          *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
 }
 
 // SetupConfig selects what setup replicates.
