@@ -100,8 +100,7 @@ func (o dumpOptions) args() []string {
 // runPgDump runs pg_dump against dsn with opts and returns what it wrote. The password goes
 // through the environment, never the command line, where any user could read it.
 func runPgDump(ctx context.Context, path string, dsn DSN, opts dumpOptions) (string, error) {
-	conninfo := formatConnInfo(dsn.libpqSettings(false))
-	cmd := exec.CommandContext(ctx, path, opts.with("dbname", conninfo).args()...)
+	cmd := exec.CommandContext(ctx, path, opts.with("dbname", dumpConnInfo(ctx, path, dsn)).args()...)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+dsn.Password(), "PGAPPNAME=pghandoff pg_dump",
 		"PGCONNECT_TIMEOUT=10")
 	var stdout, stderr bytes.Buffer

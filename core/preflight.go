@@ -60,6 +60,7 @@ func Preflight(ctx context.Context, opts PreflightOptions) (*PreflightResult, er
 		}
 	}
 	checkAddresses(ctx, p)
+	checkServerSideTLS(ctx, p)
 	p.res.OK = len(p.res.Failed()) == 0
 	return p.res, nil
 }

@@ -194,7 +194,10 @@ func (c *Cluster) run(ctx context.Context, tool string, args ...string) error {
 	if c.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
 	}
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	// HOME is the cluster's own directory, as a server's HOME is its user's: libpq in the
+	// server (a subscription, postgres_fdw) looks there for client certificates, and the
+	// test's own HOME may be one the server's user cannot read.
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "HOME="+c.Dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s: %w: %s", tool, err, strings.TrimSpace(string(out)))
