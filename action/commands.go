@@ -18,7 +18,7 @@ type command struct {
 }
 
 func (c *command) uses(input string) bool {
-	return input == inCommand || input == inName || slices.Contains(c.needs, input) || slices.Contains(c.inputs, input)
+	return input == inCommand || input == inName || input == inConnections || slices.Contains(c.needs, input) || slices.Contains(c.inputs, input)
 }
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}

@@ -21,6 +21,7 @@ var inputDefaults = map[string]string{
 	inWindow:           core.FormatDuration(core.DefaultWindow),
 	inLockTimeout:      core.FormatDuration(core.DefaultLockTimeout),
 	inStatementTimeout: core.FormatDuration(core.DefaultStatementTimeout),
+	inConnections:      strconv.Itoa(core.DefaultConnections),
 }
 
 // isDefault reports whether an input holds its declared default (or is empty).

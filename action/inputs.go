@@ -41,13 +41,14 @@ const (
 	inForce               = "force"
 	inPrimaryForReplica   = "primary-for-replica"
 	inReplicaForPrimary   = "replica-for-primary"
+	inConnections         = "connections"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary}
+	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary}
@@ -69,6 +70,7 @@ type params struct {
 	failsafe, drop, yes bool
 	dryRun, undo, force bool
 	roles, mapRoles     []string
+	connections         int
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -121,6 +123,7 @@ func parseInputs(w *workflow, cmd *command, conns map[core.Option]string) (*para
 		fail(badInput(string(invalid.Option), "%s", invalid.Reason))
 	}
 	p.m = m
+	p.m.Client.Name = "action"
 	for _, name := range allInputs {
 		v := w.input(name)
 		if v == "" || name == inCommand || name == inName || slices.Contains(dsnInputs, name) {
@@ -133,6 +136,11 @@ func parseInputs(w *workflow, cmd *command, conns map[core.Option]string) (*para
 			w.warningf("Unused input "+name, "input %s is not used by the %s command and was ignored", name, cmd.name)
 		}
 	}
+	budget, err := core.NewBudget(p.connections)
+	if invalid := core.InvalidOptions(err); len(invalid) > 0 {
+		fail(badInput(inConnections, "%s", invalid[0].Reason))
+	}
+	p.m.Client.Budget = budget
 	if p.drop && !p.yes && !p.dryRun {
 		fail(badInput(inYes, "drop deletes every replicated table and its data on the replica: set yes: true to confirm it (or dry-run: true to see what it would drop)"))
 	}
@@ -185,6 +193,11 @@ func (p *params) set(name, v string) error {
 		p.undo, err = parseBool(v)
 	case inForce:
 		p.force, err = parseBool(v)
+	case inConnections:
+		var n int64
+		if n, err = parseCount(v); err == nil {
+			p.connections = int(n)
+		}
 	default:
 		err = errors.New("unknown input")
 	}

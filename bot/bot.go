@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pghandoff/pghandoff/core"
 	"github.com/pghandoff/pghandoff/internal/metrics"
 	"github.com/pghandoff/pghandoff/internal/redact"
 )
@@ -34,6 +35,12 @@ type Bot struct {
 	running    sync.WaitGroup
 	sched      *scheduler
 	metrics    *metrics.Collector // served at /metrics
+
+	// Reads many requests share (see shared), and the limits that keep the bot light.
+	statuses *shared[*core.Status]
+	locks    *shared[*core.LockHolder]
+	audits   *shared[[]auditEntry]
+	limiter  *userLimiter
 }
 
 // deps are what the bot needs from outside; Run builds the real ones, tests fakes.
@@ -59,6 +66,10 @@ func newBot(ctx context.Context, cfg *Config, res *resolved, d deps) (*Bot, erro
 	b.work, b.cancelWork = context.WithCancel(context.Background())
 	b.sched = newScheduler(b)
 	b.metrics = metrics.New()
+	maxAge := cfg.Limits.StatusMaxAge.D(defaultStatusMaxAge)
+	b.statuses, b.locks = newShared[*core.Status](maxAge), newShared[*core.LockHolder](maxAge)
+	b.audits = newShared[[]auditEntry](0) // the audit log changes with every command: only share while reading it
+	b.limiter = newUserLimiter(cfg.commandsPerMinute())
 	return b, nil
 }
 

@@ -20,6 +20,7 @@ type Config struct {
 	Approval         ApprovalConfig       `yaml:"approval"`
 	Alerts           AlertConfig          `yaml:"alerts"`
 	Reports          ReportsConfig        `yaml:"reports"`
+	Limits           LimitsConfig         `yaml:"limits"`
 	Migrations       map[string]Migration `yaml:"migrations"`
 
 	root *yaml.Node // the parsed document, to find the line of a setting
@@ -100,6 +101,16 @@ type ReportSchedule struct {
 	Channel   string `yaml:"channel"`  // the migration's channel when empty
 }
 
+// LimitsConfig keeps the bot light on the databases, which it shares with the application, and
+// fair between the people using it.
+type LimitsConfig struct {
+	// StatusMaxAge: a status or lock check this recent answers later requests too, with its
+	// age; defaultStatusMaxAge when 0. Requests meanwhile share one check whatever this is.
+	StatusMaxAge Duration `yaml:"status_max_age"`
+	// CommandsPerMinute one user may send (help is free); defaultCommandsPerMinute when 0.
+	CommandsPerMinute int `yaml:"commands_per_minute"`
+}
+
 // Migration is one named migration.
 type Migration struct {
 	Name    string    `yaml:"name"` // the name of its database objects; core.DefaultName when empty
@@ -108,15 +119,18 @@ type Migration struct {
 	Proxy   SecretRef `yaml:"proxy"`
 	// The addresses the servers reach each other at, when not the ones the bot uses: the
 	// subscription's way to the primary, the failsafe's way to the replica.
-	PrimaryForReplica SecretRef       `yaml:"primary_for_replica"`
-	ReplicaForPrimary SecretRef       `yaml:"replica_for_primary"`
-	Channel           string          `yaml:"channel"`       // reports and alerts of this migration
-	MaxLagBytes       int64           `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
-	Setup             SetupConfig     `yaml:"setup"`
-	Cutover           CutoverConf     `yaml:"cutover"`
-	Alerts            *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
-	Permissions       Permissions     `yaml:"permissions"`
-	Approval          *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
+	PrimaryForReplica SecretRef `yaml:"primary_for_replica"`
+	ReplicaForPrimary SecretRef `yaml:"replica_for_primary"`
+	Channel           string    `yaml:"channel"`       // reports and alerts of this migration
+	MaxLagBytes       int64     `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
+	// Connections the bot holds at most at once on each of the migration's servers, shared by
+	// everything it does there; core.DefaultConnections when 0.
+	Connections int             `yaml:"connections"`
+	Setup       SetupConfig     `yaml:"setup"`
+	Cutover     CutoverConf     `yaml:"cutover"`
+	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
+	Permissions Permissions     `yaml:"permissions"`
+	Approval    *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
 }
 
 // SetupConfig selects what setup replicates.

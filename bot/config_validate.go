@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -44,6 +45,12 @@ func (c *Config) validateTop() error {
 	}
 	if _, err := c.location(""); err != nil {
 		return c.errAt(err.Error(), "timezone")
+	}
+	if c.Limits.StatusMaxAge < 0 {
+		return c.errAt("must not be negative (0 means the default)", "limits", "status_max_age")
+	}
+	if c.Limits.CommandsPerMinute < 0 {
+		return c.errAt("must not be negative (0 means the default)", "limits", "commands_per_minute")
 	}
 	return nil
 }
@@ -144,11 +151,18 @@ func (c *Config) checkMigration(key string, m Migration) error {
 	for _, n := range []struct {
 		negative bool
 		path     []string
-	}{{m.MaxLagBytes < 0, at("max_lag_bytes")}, {m.Cutover.Margin < 0, at("cutover", "margin")},
+	}{{m.MaxLagBytes < 0, at("max_lag_bytes")}, {m.Cutover.Margin < 0, at("cutover", "margin")}, {m.Connections < 0, at("connections")},
 		{m.Cutover.MaxPause < 0, at("cutover", "max_pause")}} {
 		if n.negative {
 			return c.errAt("must not be negative (0 means the default)", n.path...)
 		}
+	}
+	if _, err := core.NewBudget(m.Connections); err != nil {
+		var invalid *core.InvalidOptionError
+		if errors.As(err, &invalid) {
+			return c.errAt(invalid.Reason, at("connections")...)
+		}
+		return err
 	}
 	if err := c.checkThresholds(m.Alerts, at("alerts")...); err != nil {
 		return err

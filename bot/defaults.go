@@ -17,6 +17,8 @@ const (
 	defaultReportMinInterval = time.Minute      // reports.min_interval
 	defaultAlertsEvery       = "@every 1m"      // alerts.every
 	defaultShutdownGrace     = 10 * time.Minute
+	defaultStatusMaxAge      = 5 * time.Second // limits.status_max_age
+	defaultCommandsPerMinute = 30              // limits.commands_per_minute
 	// waitInterval is the time between a `wait`'s checks: longer than a terminal's, since the
 	// bot shares the primary with the application and reports progress every 30 s anyway.
 	waitInterval = 5 * time.Second

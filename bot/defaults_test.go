@@ -18,15 +18,18 @@ func TestExampleConfigShowsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"name":              core.DefaultName,
-		"max_lag_bytes":     core.FormatBytesExact(core.DefaultMaxLag),
-		"max_pause":         core.FormatDuration(core.DefaultMaxPause),
-		"margin":            strconv.FormatInt(core.DefaultMargin, 10),
-		"operation_timeout": core.FormatDuration(defaultOperationTimeout),
-		"lock_ttl":          core.FormatDuration(defaultLockTTL),
-		"expires_after":     core.FormatDuration(defaultApprovalExpiry),
-		"min_interval":      core.FormatDuration(defaultReportMinInterval),
-		"every":             defaultAlertsEvery,
+		"name":                core.DefaultName,
+		"max_lag_bytes":       core.FormatBytesExact(core.DefaultMaxLag),
+		"max_pause":           core.FormatDuration(core.DefaultMaxPause),
+		"margin":              strconv.FormatInt(core.DefaultMargin, 10),
+		"operation_timeout":   core.FormatDuration(defaultOperationTimeout),
+		"lock_ttl":            core.FormatDuration(defaultLockTTL),
+		"expires_after":       core.FormatDuration(defaultApprovalExpiry),
+		"min_interval":        core.FormatDuration(defaultReportMinInterval),
+		"every":               defaultAlertsEvery,
+		"connections":         strconv.Itoa(core.DefaultConnections),
+		"status_max_age":      core.FormatDuration(defaultStatusMaxAge),
+		"commands_per_minute": strconv.Itoa(defaultCommandsPerMinute),
 	}
 	line := regexp.MustCompile(`^\s*([a-z_]+):.*default (.+)$`)
 	seen := map[string]bool{}

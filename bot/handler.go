@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -38,6 +39,10 @@ func (b *Bot) handleCommand(ctx context.Context, sc slack.SlashCommand) reply {
 	if cmd.Name == "help" {
 		return reply{Text: helpText("")}
 	}
+	if ok, wait := b.limiter.allow(sc.UserID, time.Now()); !ok {
+		b.log.Info("command over its user's rate", "user", sc.UserID, "command", cmd.String())
+		return reply{Text: slowDownText(b.limiter.perMinute, wait)}
+	}
 	if err := cmd.resolveMigration(sp, positional, b.cfg.MigrationKeys()); err != nil {
 		return reply{Text: ":warning: " + err.Error()}
 	}
@@ -51,11 +56,26 @@ func (b *Bot) handleCommand(ctx context.Context, sc slack.SlashCommand) reply {
 	if sp.destructive(cmd) {
 		return b.requestConfirmation(ctx, req)
 	}
+	queued := b.queuedNotice(cmd.Migration)
 	b.start(req)
 	if sp.long {
-		return reply{Text: fmt.Sprintf(":hourglass_flowing_sand: Starting `%s`: progress follows in the channel.", cmd)}
+		return reply{Text: strings.TrimSpace(fmt.Sprintf(":hourglass_flowing_sand: Starting `%s`: progress follows in the channel. %s", cmd, queued))}
 	}
-	return reply{}
+	return reply{Text: queued}
+}
+
+// queuedNotice says where a new command on migration stands when others already wait for its
+// connections; empty when it can start at once.
+func (b *Bot) queuedNotice(migration string) string {
+	m := b.migs[migration]
+	if m == nil {
+		return ""
+	}
+	waiting := m.M.Client.Budget.Waiting()
+	if waiting == 0 {
+		return ""
+	}
+	return queuedText(migration, waiting, m.M.Client.Budget.PerServer())
 }
 
 // authorize checks the requester's class for this command and migration. A denial is

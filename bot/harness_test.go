@@ -54,7 +54,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 // harness is a running bot behind a fake Slack, with its state in a database of its own.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	slack   *fakeSlack
 	bot     *Bot
 	addr    string
@@ -67,7 +67,7 @@ type harness struct {
 }
 
 // stateDB gives a test a state store database on the shared PostgreSQL 15 cluster.
-func stateDB(t *testing.T) string {
+func stateDB(t testing.TB) string {
 	c := pgtest.Server(t, "primary15", 15)
 	return c.DSN(pgtest.Database(t, c))
 }
@@ -98,7 +98,7 @@ type harnessOpts struct {
 	clock  *fakeClock
 }
 
-func startBot(t *testing.T, o harnessOpts) *harness {
+func startBot(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	h := &harness{t: t, slack: o.slack, clock: o.clock, env: o.env, logs: &syncBuffer{}}
 	if h.slack == nil {

@@ -26,17 +26,30 @@ func defaultPrechecks() map[string]opFunc {
 
 func precheckNone(context.Context, *run) (*outcome, error) { return nil, nil }
 
-// statusOf checks one migration and records its lag for trends; it returns recent samples.
-// Alerts skip the sentinel row: they run every minute, and need no proof of delivery.
+// statusOf checks one migration, or shares a check of it with the requests around it (see
+// shared), and returns recent lag samples for trends. Each check is sampled once. Alerts and
+// the metrics job skip the sentinel row: they run every minute, and need no proof of
+// delivery; they share checks among themselves.
 func (b *Bot) statusOf(ctx context.Context, key string, obs core.Observer, noSentinel bool) (*core.Status, []sample, error) {
 	m := b.migs[key]
-	st, err := core.GetStatus(ctx, core.StatusOptions{Migration: m.M, MaxLag: m.Cfg.MaxLagBytes, NoSentinel: noSentinel, Observer: obs})
-	b.metrics.Observe(key, st, err, b.clock.Now())
+	shareKey := key
+	if noSentinel {
+		shareKey += " " + quietCheck
+	}
+	st, _, err := b.statuses.get(ctx, shareKey, func() (*core.Status, error) {
+		ctx, cancel := context.WithTimeout(b.work, b.operationTimeout())
+		defer cancel()
+		st, err := core.GetStatus(ctx, core.StatusOptions{Migration: m.M, MaxLag: m.Cfg.MaxLagBytes, NoSentinel: noSentinel, Observer: obs})
+		b.metrics.Observe(key, st, err, b.clock.Now())
+		if err == nil {
+			if err := b.store.sampleAdd(ctx, key, st); err != nil {
+				b.log.Warn("lag sample", "err", err)
+			}
+		}
+		return st, err
+	})
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := b.store.sampleAdd(ctx, key, st); err != nil {
-		b.log.Warn("lag sample", "err", err)
 	}
 	trend, err := b.store.samplesRecent(ctx, key, 24)
 	if err != nil {
@@ -44,6 +57,9 @@ func (b *Bot) statusOf(ctx context.Context, key string, obs core.Observer, noSen
 	}
 	return st, trend, nil
 }
+
+// quietCheck marks the shared checks taken without a sentinel row.
+const quietCheck = "(no sentinel)"
 
 func opStatus(ctx context.Context, r *run) (*outcome, error) {
 	keys := r.b.cfg.MigrationKeys()

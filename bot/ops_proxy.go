@@ -26,7 +26,7 @@ func precheckSwitch(ctx context.Context, r *run) (*outcome, error) {
 
 // checkOperationLock fails when a pghandoff operation (CLI, Action or bot) holds the lock.
 func checkOperationLock(ctx context.Context, m *migration) error {
-	holder, err := core.LockStatus(ctx, m.M.Primary, objectName(m))
+	holder, err := core.LockStatus(ctx, m.M)
 	if err != nil {
 		return err
 	}

@@ -126,21 +126,29 @@ func opWho(ctx context.Context, r *run) (*outcome, error) {
 			fmt.Fprintf(&b, "• Slack lock: <@%s> since %s, until %s (%s)\n", l.Holder, slackTime(l.Since), slackTime(l.ExpiresAt), orNone(l.Reason))
 		}
 		m := r.b.migs[key]
-		holder, err := core.LockStatus(ctx, m.M.Primary, objectName(m))
+		holder, at, err := r.b.locks.get(ctx, key, func() (*core.LockHolder, error) {
+			ctx, cancel := context.WithTimeout(r.b.work, time.Minute)
+			defer cancel()
+			return core.LockStatus(ctx, m.M)
+		})
 		switch {
 		case err != nil:
 			fmt.Fprintf(&b, "• Operation lock: cannot read (%v)\n", err)
 		case holder == nil:
-			b.WriteString("• Operation lock: free (no pghandoff operation is running)\n")
+			fmt.Fprintf(&b, "• Operation lock: free (no pghandoff operation is running)%s\n", ageNote(at))
 		default:
-			fmt.Fprintf(&b, "• Operation lock: held by %s since %s\n", holder, slackTime(holder.Since))
+			fmt.Fprintf(&b, "• Operation lock: held by %s since %s%s\n", holder, slackTime(holder.Since), ageNote(at))
 		}
 	}
 	return &outcome{Summary: "who", Body: message{Text: b.String(), Blocks: sectionBlocks(b.String())}}, nil
 }
 
 func opAudit(ctx context.Context, r *run) (*outcome, error) {
-	entries, err := r.b.store.auditList(ctx, r.req.cmd.Migration, 20)
+	entries, _, err := r.b.audits.get(ctx, r.req.cmd.Migration, func() ([]auditEntry, error) {
+		ctx, cancel := context.WithTimeout(r.b.work, time.Minute)
+		defer cancel()
+		return r.b.store.auditList(ctx, r.req.cmd.Migration, 20)
+	})
 	if err != nil {
 		return nil, err
 	}

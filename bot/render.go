@@ -76,6 +76,9 @@ func statusText(key string, st *core.Status, trend []sample) string {
 		fmt.Fprintf(&b, "• Trend (last %d checks): `%s`\n", len(trend), spark)
 	}
 	fmt.Fprintf(&b, "• ETA: %s\n", eta(st, trend))
+	if age := sharedAge(st.CheckedAt); age != "" {
+		fmt.Fprintf(&b, "• Checked %s ago: a recent check, shared with other requests\n", age)
+	}
 	for _, r := range st.Reasons {
 		b.WriteString("> " + r + "\n")
 	}
@@ -83,6 +86,23 @@ func statusText(key string, st *core.Status, trend []sample) string {
 		b.WriteString(":warning: " + w + "\n")
 	}
 	return b.String()
+}
+
+// sharedAge says how old a shared answer is, when it is old enough to matter; "" otherwise.
+func sharedAge(at time.Time) string {
+	age := time.Since(at)
+	if at.IsZero() || age < time.Second {
+		return ""
+	}
+	return humanDuration(age.Round(time.Second))
+}
+
+// ageNote is sharedAge in parentheses, to end a line.
+func ageNote(at time.Time) string {
+	if age := sharedAge(at); age != "" {
+		return " (checked " + age + " ago, shared with other requests)"
+	}
+	return ""
 }
 
 func tablesLine(st *core.Status) string {

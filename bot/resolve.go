@@ -55,6 +55,9 @@ func (c *Config) resolve(getenv func(string) string) (*resolved, error) {
 		if invalid := core.InvalidOptions(err); len(invalid) > 0 {
 			return nil, c.errAt(invalid[0].Reason, "migrations", key, configKeys[invalid[0].Option])
 		}
+		// Validated with the config: a budget of its connections can be made.
+		budget, _ := core.NewBudget(mc.Connections)
+		m.Client = core.Client{Name: "bot", Budget: budget}
 		r.migrations[key] = &migration{Key: key, Cfg: mc, M: m}
 	}
 	return r, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
@@ -63,8 +64,25 @@ func (b *Bot) execute(ctx context.Context, req *request, par *parent, auditID in
 		}
 	}
 	op := b.ops[req.cmd.Name]
+	changes := req.spec.changes(req.cmd)
+	if changes {
+		b.forgetAnswers(req.cmd.Migration)
+	}
 	out, err := op(ctx, r)
+	if changes {
+		// What was read before, or while, it changed the migration must not answer after it.
+		b.forgetAnswers(req.cmd.Migration)
+	}
 	b.report(ctx, r, out, err)
+}
+
+// forgetAnswers drops the shared answers about migration (every one when it is empty).
+func (b *Bot) forgetAnswers(migration string) {
+	match := func(key string) bool {
+		return migration == "" || key == migration || strings.HasPrefix(key, migration+" ")
+	}
+	b.statuses.forget(match)
+	b.locks.forget(match)
 }
 
 // report shows an operation's end and records it.

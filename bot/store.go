@@ -53,7 +53,7 @@ func openStore(ctx context.Context, dsn core.DSN) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state store: invalid connection string")
 	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "pghandoff bot"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "pghandoff bot (state)"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("state store %s: %w", dsn, err)

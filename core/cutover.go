@@ -44,6 +44,11 @@ type CutoverResult struct {
 // changes nothing, but finishes what a crashed run left undone (the failsafe's subscription,
 // for one); run after a crashed pause that did not switch, it puts replication back first.
 func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
+	ctx, end, err := opts.reserve(ctx, "cutover", need{rolePrimary: 2, roleReplica: 1, roleProxy: 3})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	s, err := beginSwitch(ctx, "cutover", opts.SwitchOptions)
 	if err != nil {
 		return nil, err

@@ -60,6 +60,16 @@ const (
 // DefaultVerifyParallel is how many tables verify compares at once.
 const DefaultVerifyParallel = 4
 
+// The connection budget of a client that runs many operations (the bot, status --serve).
+const (
+	// DefaultConnections is how many connections such a client holds at once on each server:
+	// enough for one operation and its lock beside a status check, few beside the
+	// application's.
+	DefaultConnections = 3
+	// MinConnections is the least budget every operation fits in.
+	MinConnections = 3
+)
+
 // defaultConnectTimeout bounds how long an unreachable server can hold an operation.
 const defaultConnectTimeout = 10 * time.Second
 

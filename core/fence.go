@@ -77,6 +77,11 @@ func Fence(ctx context.Context, opts FenceOptions) (*FenceResult, error) {
 	if len(opts.Roles) == 0 {
 		return nil, &InvalidOptionError{Option: OptRole, Reason: "no role given: name the roles the application writes as"}
 	}
+	ctx, end, err := opts.reserve(ctx, "fence", need{rolePrimary: 2})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	op, err := beginOperation(ctx, "fence", opts.Migration, opts.Execution, rolePrimary)
 	if err != nil {
 		return nil, err

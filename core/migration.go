@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -24,6 +25,14 @@ type Migration struct {
 	// ReplicaForPrimary is how the old primary reaches the replica, for the failsafe's
 	// subscription. The replica's own when zero.
 	ReplicaForPrimary DSN
+	// Client is who connects: it names every connection, and bounds how many are open at
+	// once on each server.
+	Client Client
+}
+
+// reserve reserves what operation needs of the client's connection budget; see Client.begin.
+func (m Migration) reserve(ctx context.Context, operation string, n need) (context.Context, func(), error) {
+	return m.Client.begin(ctx, operation, n)
 }
 
 // primaryForReplica is the connection string the replica's subscription uses.

@@ -99,15 +99,23 @@ func (l *opLock) release() {
 	}
 }
 
-// LockStatus reports who holds migration name's operation lock on the server dsn points at;
+// LockStatus reports who holds the migration's operation lock, on its primary;
 // nil when nobody does.
-func LockStatus(ctx context.Context, dsn DSN, name string) (*LockHolder, error) {
-	srv, err := openServer(ctx, "lock server", dsn, "who")
+func LockStatus(ctx context.Context, m Migration) (*LockHolder, error) {
+	if err := m.requireRoles(rolePrimary); err != nil {
+		return nil, err
+	}
+	ctx, end, err := m.reserve(ctx, "who", need{rolePrimary: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	srv, err := openServer(ctx, rolePrimary, m.Primary, "who")
 	if err != nil {
 		return nil, err
 	}
 	defer srv.close()
-	return lockHolder(ctx, srv, name)
+	return lockHolder(ctx, srv, m.name())
 }
 
 func lockHolder(ctx context.Context, srv *server, name string) (*LockHolder, error) {

@@ -98,10 +98,20 @@ func (o dumpOptions) args() []string {
 }
 
 // runPgDump runs pg_dump against dsn with opts and returns what it wrote. The password goes
-// through the environment, never the command line, where any user could read it.
+// through the environment, never the command line, where any user could read it. Its
+// connection counts in the operation's lease, as the primary's.
 func runPgDump(ctx context.Context, path string, dsn DSN, opts dumpOptions) (string, error) {
+	l := leaseOf(ctx)
+	if err := l.take(rolePrimary); err != nil {
+		return "", err
+	}
+	defer l.give(rolePrimary)
+	name := "pg_dump"
+	if l != nil {
+		name = l.operation + " (pg_dump)"
+	}
 	cmd := exec.CommandContext(ctx, path, opts.with("dbname", dumpConnInfo(ctx, path, dsn)).args()...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+dsn.Password(), "PGAPPNAME=pghandoff pg_dump",
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+dsn.Password(), "PGAPPNAME="+l.applicationName(name),
 		"PGCONNECT_TIMEOUT=10")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -114,6 +114,11 @@ func ReadPhase(ctx context.Context, m Migration) (PhaseRecord, error) {
 	if err := m.requireRoles(rolePrimary); err != nil {
 		return PhaseRecord{}, err
 	}
+	ctx, end, err := m.reserve(ctx, "phase", need{rolePrimary: 1})
+	if err != nil {
+		return PhaseRecord{}, err
+	}
+	defer end()
 	primary, err := openServer(ctx, rolePrimary, m.Primary, "phase")
 	if err != nil {
 		return PhaseRecord{}, err

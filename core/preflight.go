@@ -33,6 +33,11 @@ func Preflight(ctx context.Context, opts PreflightOptions) (*PreflightResult, er
 	if opts.PgDump == "" {
 		opts.PgDump = FindPgDump()
 	}
+	ctx, end, err := opts.reserve(ctx, "preflight", need{rolePrimary: 2, roleReplica: 2})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	p := &preflight{opts: opts, res: &PreflightResult{}}
 	p.primary = p.connect(ctx, rolePrimary, opts.Primary)
 	defer p.primary.close()

@@ -51,6 +51,11 @@ func ProxyCreate(ctx context.Context, opts ProxyCreateOptions) (*ProxyCreateResu
 	if opts.FDWOptions == nil {
 		opts.FDWOptions = DefaultFDWOptions
 	}
+	ctx, end, err := opts.reserve(ctx, "proxy create", need{rolePrimary: 2, roleProxy: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	op, err := beginOperation(ctx, "proxy create", opts.Migration, opts.Execution, rolePrimary, roleProxy)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,11 @@ func ProxyRemove(ctx context.Context, opts ProxyRemoveOptions) (*ProxyRemoveResu
 	if !opts.Replica.IsZero() {
 		roles = append(roles, roleReplica)
 	}
+	ctx, end, err := opts.reserve(ctx, "proxy remove", need{rolePrimary: 2, roleReplica: 1, roleProxy: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	op, err := beginOperation(ctx, "proxy remove", opts.Migration, opts.Execution, roles...)
 	if err != nil {
 		return nil, err

@@ -43,6 +43,7 @@ const (
 	OptMapRole             Option = "map-role"
 	OptRole                Option = "role"
 	OptForce               Option = "force"
+	OptConnections         Option = "connections"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -50,7 +51,7 @@ func Options() []Option {
 	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary, OptSchemas, OptExcludeTables,
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
-		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce}
+		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections}
 }
 
 // Command is an operation a remedy tells the user to run.

@@ -98,14 +98,14 @@ func TestConcurrentSetupIsLocked(t *testing.T) {
 	if !strings.Contains(err.Error(), "pghandoff setup") || !strings.Contains(err.Error(), "pid") {
 		t.Fatalf("lock error does not say who holds it: %v", err)
 	}
-	holder, err := core.LockStatus(ctxFor(t, time.Minute), e.m.Primary, e.m.Name)
+	holder, err := core.LockStatus(ctxFor(t, time.Minute), e.m)
 	if err != nil || holder == nil {
 		t.Fatalf("LockStatus during setup: %v %v", holder, err)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("first setup: %v", err)
 	}
-	if holder, err := core.LockStatus(ctxFor(t, time.Minute), e.m.Primary, e.m.Name); err != nil || holder != nil {
+	if holder, err := core.LockStatus(ctxFor(t, time.Minute), e.m); err != nil || holder != nil {
 		t.Fatalf("lock still held after setup: %v %v", holder, err)
 	}
 }

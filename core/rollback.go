@@ -37,6 +37,11 @@ type RollbackResult struct {
 // what a crashed run left undone. Without the failsafe it refuses: the old primary would
 // lack every write since the switch.
 func Rollback(ctx context.Context, opts RollbackOptions) (*RollbackResult, error) {
+	ctx, end, err := opts.reserve(ctx, "rollback", need{rolePrimary: 2, roleReplica: 1, roleProxy: 3})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	s, err := beginSwitch(ctx, "rollback", opts.SwitchOptions)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,11 @@ func Sequences(ctx context.Context, opts SequencesOptions) (*SequencesResult, er
 	if opts.Window, err = orDefault(OptWindow, opts.Window, DefaultWindow); err != nil {
 		return nil, err
 	}
+	ctx, end, err := opts.reserve(ctx, "sequences", need{rolePrimary: 2, roleReplica: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	op, err := beginOperation(ctx, "sequences", opts.Migration, opts.Execution, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err

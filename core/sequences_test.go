@@ -68,17 +68,24 @@ func TestSequences(t *testing.T) {
 		// public.tiny uses no values, but 60s of "Sales"."Order" are fine; make tiny busy too,
 		// past what its range allows over 60 seconds.
 		e.execPrimary(`SELECT nextval('public.tiny') FROM generate_series(1, 10)`)
-		busy := make(chan struct{})
+		// Busy for as long as sequences watches, however slow the machine is to start it, and
+		// never past tiny's range (1,000 values are left).
+		busy, done := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(busy)
-			deadline := time.Now().Add(1500 * time.Millisecond)
-			for time.Now().Before(deadline) {
+			for range 150 {
+				select {
+				case <-done:
+					return
+				default:
+				}
 				e.execPrimary(`SELECT nextval('public.tiny') FROM generate_series(1, 5)`)
 				time.Sleep(20 * time.Millisecond)
 			}
 		}()
 		before := e.seqNext(true, `"Sales"."Order_id_seq"`)
 		_, err := core.Sequences(ctxFor(t, time.Minute), opts)
+		close(done)
 		<-busy
 		if !errors.Is(err, core.ErrRefused) || !contains([]string{err.Error()}, `"public"."tiny"`) {
 			t.Fatalf("sequences with tiny about to overflow: got %v, want a refusal naming it", err)

@@ -24,16 +24,32 @@ type server struct {
 	role    string
 	dsn     DSN
 	conn    *pgx.Conn
-	version int // server_version_num, e.g. 150004
+	version int    // server_version_num, e.g. 150004
+	lease   *lease // the operation's share of the client's budget this connection counts in
 }
 
-// openServer connects to the server playing role, with errors that say what to check.
+// openServer connects to the server playing role, with errors that say what to check. The
+// connection counts in the lease of the operation ctx belongs to, and is named after it.
 func openServer(ctx context.Context, role string, dsn DSN, operation string) (*server, error) {
+	l := leaseOf(ctx)
+	if err := l.take(role); err != nil {
+		return nil, err
+	}
+	s, err := connectServer(ctx, role, dsn, l.applicationName(operation))
+	if err != nil {
+		l.give(role)
+		return nil, err
+	}
+	s.lease = l
+	return s, nil
+}
+
+func connectServer(ctx context.Context, role string, dsn DSN, applicationName string) (*server, error) {
 	config := dsn.connConfig()
 	if config.ConnectTimeout == 0 {
 		config.ConnectTimeout = defaultConnectTimeout
 	}
-	config.RuntimeParams["application_name"] = "pghandoff " + operation
+	config.RuntimeParams["application_name"] = applicationName
 	config.RuntimeParams["standard_conforming_strings"] = "on"
 	conn, err := pgx.ConnectConfig(ctx, config)
 	if err != nil {
@@ -55,11 +71,13 @@ func (s *server) reopen(ctx context.Context, operation string) (bool, error) {
 	if !s.conn.IsClosed() {
 		return false, nil
 	}
+	s.lease.give(s.role) // the closed connection no longer counts
+	s.lease = nil
 	fresh, err := openServer(ctx, s.role, s.dsn, operation)
 	if err != nil {
 		return false, err
 	}
-	s.conn, s.version = fresh.conn, fresh.version
+	s.conn, s.version, s.lease = fresh.conn, fresh.version, fresh.lease
 	return true, nil
 }
 
@@ -68,6 +86,8 @@ func (s *server) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		s.conn.Close(ctx)
+		s.lease.give(s.role)
+		s.lease = nil
 	}
 }
 

@@ -36,6 +36,11 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 		opts.PgDump = FindPgDump()
 	}
 	res := &SetupResult{Name: opts.name(), DryRun: opts.DryRun}
+	ctx, end, err := opts.reserve(ctx, "setup", need{rolePrimary: 3, roleReplica: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	op, err := beginOperation(ctx, "setup", opts.Migration, opts.Execution, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err

@@ -29,6 +29,11 @@ func (o StatusOptions) withDefaults() (StatusOptions, error) {
 // GetStatus reports on a migration's replication: per-table state, lag, a sentinel round
 // trip, slot safety, schema drift, and a verdict with its reasons.
 func GetStatus(ctx context.Context, opts StatusOptions) (*Status, error) {
+	ctx, end, err := opts.reserve(ctx, "status", need{rolePrimary: 1, roleReplica: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	c, err := newStatusChecker(ctx, opts, "status")
 	if err != nil {
 		return nil, err

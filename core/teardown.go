@@ -32,6 +32,11 @@ func Teardown(ctx context.Context, opts TeardownOptions) (*TeardownResult, error
 		return nil, refused(remedy("add ", OptYes, " to confirm, or ", OptDryRun, " to see what it would drop"),
 			"dropping deletes every replicated table and its data on the replica")
 	}
+	ctx, end, err := opts.reserve(ctx, "teardown", need{rolePrimary: 3, roleReplica: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	op, err := beginOperation(ctx, "teardown", opts.Migration, opts.Execution, rolePrimary, roleReplica)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,11 @@ import (
 // create, cutover and fence make there, by the names they give it. After teardown and proxy
 // remove it lists nothing; the demo and the tests check that it does not.
 func Traces(ctx context.Context, dsn DSN, m Migration) ([]string, error) {
+	ctx, end, err := m.reserve(ctx, "traces", need{"server": 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	s, err := openServer(ctx, "server", dsn, "traces")
 	if err != nil {
 		return nil, err

@@ -79,6 +79,14 @@ func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
 	if err := opts.requireRoles(rolePrimary, roleReplica); err != nil {
 		return nil, err
 	}
+	opts.Parallel = verifyWorkers(opts.Parallel, opts.Client.Budget)
+	// Verify's own connection to each server, the first snapshot's on the source (either
+	// server, by the phase), and a worker's on each.
+	ctx, end, err := opts.reserve(ctx, "verify", need{rolePrimary: 2 + opts.Parallel, roleReplica: 2 + opts.Parallel})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	v := &verifier{opts: opts}
 	if err := v.open(ctx); err != nil {
 		return nil, err
@@ -210,14 +218,23 @@ func (v *verifier) summarise() {
 	v.res.OK = v.res.Mismatches == 0 && v.res.Changing == 0
 }
 
+// verifyWorkers is how many tables verify compares at once: the option's, or the default,
+// within what a connection budget leaves beside verify's two other connections to a server.
+func verifyWorkers(parallel int, budget *Budget) int {
+	if parallel <= 0 {
+		parallel = DefaultVerifyParallel
+	}
+	if budget != nil {
+		parallel = max(1, min(parallel, budget.PerServer()-2))
+	}
+	return parallel
+}
+
 // compareTables checks tables at the point with opts.Parallel workers, each with a
 // connection to either server, and hands every check to done, one at a time (so done, and
 // the Progress it calls, never run twice at once).
 func compareTables(ctx context.Context, opts VerifyOptions, s stream, point *consistencyPoint, aligned bool, tables []TableName, done func(TableCheck)) error {
 	parallel := opts.Parallel
-	if parallel <= 0 {
-		parallel = DefaultVerifyParallel
-	}
 	work := make(chan TableName)
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -22,12 +22,17 @@ import (
 const pointSentinel = "pghandoff verify"
 
 // consistencyPoint is one point: the target's apply stopped at the sentinel, and the source's
-// two exported snapshots.
+// two exported snapshots. It borrows verify's own connections to either server (the one to
+// the source writes the sentinel, then holds the second snapshot; the one to the target holds
+// the gate's lock) and opens one more, for the first snapshot: verify stays within three
+// connections to a server with one worker.
 type consistencyPoint struct {
-	before, after string     // snapshot ids exported on the source
-	holders       [2]*server // the source transactions keeping them alive
-	gate          *server    // the target session holding the gate's lock
-	LSN           string     // the sentinel's commit on the source
+	before, after string  // snapshot ids exported on the source
+	first         *server // the source transaction keeping the first snapshot alive
+	source        *server // verify's connection to the source, holding the second
+	gate          *server // verify's connection to the target, holding the gate's lock
+	gateKey       int32
+	LSN           string // the sentinel's commit on the source
 }
 
 func (m Migration) verifyGate() string { return ident(m.helperSchema(), "verify_gate") + "()" }
@@ -96,29 +101,22 @@ var errNotAligned = errors.New("the target did not reach verify's sentinel in ti
 
 // takePoint makes a consistency point of stream s: it closes the gate, exports the source's
 // snapshot, commits a sentinel, exports again, and waits until the target's apply worker
-// waits at the gate. open, sourceConn and targetConn make the sessions it needs.
+// waits at the gate. open makes the session of the first snapshot.
 func takePoint(ctx context.Context, s stream, m Migration, open func(*server) (*server, error), wait time.Duration) (*consistencyPoint, error) {
-	p := &consistencyPoint{}
-	var err error
-	if p.gate, err = open(s.target); err != nil {
-		return nil, err
-	}
-	held, err := p.gate.exists(ctx, "SELECT pg_try_advisory_lock($1, $2)", lockClass, gateKey(m.name()))
+	held, err := s.target.exists(ctx, "SELECT pg_try_advisory_lock($1, $2)", lockClass, gateKey(m.name()))
 	if err != nil || !held {
-		p.close()
 		return nil, errors.Join(err, refused(remedy("wait for the other verify to finish, then run it again"), "another verify of migration %s is running", m.name()))
 	}
-	for i := range p.holders {
-		if p.holders[i], err = open(s.source); err != nil {
-			p.close()
-			return nil, err
-		}
+	p := &consistencyPoint{gate: s.target, gateKey: gateKey(m.name()), source: s.source}
+	if p.first, err = open(s.source); err != nil {
+		p.close()
+		return nil, err
 	}
-	if p.before, err = exportSnapshot(ctx, p.holders[0]); err == nil {
+	if p.before, err = exportSnapshot(ctx, p.first); err == nil {
 		p.LSN, err = writePointSentinel(ctx, s.source, m)
 	}
 	if err == nil {
-		p.after, err = exportSnapshot(ctx, p.holders[1])
+		p.after, err = exportSnapshot(ctx, s.source)
 	}
 	if err == nil {
 		err = p.waitAtGate(ctx, s.target, m, wait)
@@ -176,11 +174,19 @@ func (p *consistencyPoint) waitAtGate(ctx context.Context, target *server, m Mig
 
 // close ends the snapshots' transactions and opens the gate: the apply worker goes on.
 func (p *consistencyPoint) close() {
-	for _, h := range p.holders {
-		if h != nil {
-			rollback(h)
-			h.close()
+	if p.first != nil {
+		rollback(p.first)
+		p.first.close()
+	}
+	if p.source != nil {
+		rollback(p.source)
+	}
+	if p.gate != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := p.gate.conn.Exec(ctx, "SELECT pg_advisory_unlock($1, $2)", lockClass, p.gateKey); err != nil {
+			// The lock is the session's: ending the session is the sure way to let go of it.
+			p.gate.close()
 		}
 	}
-	p.gate.close()
 }

@@ -38,5 +38,15 @@ func TestVerifyFindsDifferences(t *testing.T) {
 				t.Errorf("%s differs: %+v", c.TableName, c)
 			}
 		}
+		// Within the smallest connection budget, the bot's default, it finds the same.
+		budget, err := core.NewBudget(core.MinConnections)
+		if err != nil {
+			t.Fatal(err)
+		}
+		within := e.m
+		within.Client = core.Client{Name: "bot", Budget: budget}
+		if res, err := core.Verify(ctxFor(t, time.Minute), core.VerifyOptions{Migration: within}); !errors.Is(err, core.ErrMismatch) || res.Mismatches != 2 {
+			t.Fatalf("verify within a budget of %d: %v, result %+v", core.MinConnections, err, res)
+		}
 	})
 }

@@ -26,6 +26,11 @@ func Wait(ctx context.Context, opts WaitOptions) (*Status, error) {
 	if opts.Timeout, err = orDefault(OptTimeout, opts.Timeout, DefaultWaitTimeout); err != nil {
 		return nil, err
 	}
+	ctx, end, err := opts.reserve(ctx, "wait", need{rolePrimary: 1, roleReplica: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	c, err := newStatusChecker(ctx, opts.StatusOptions, "wait")
 	if err != nil {
 		return nil, err

@@ -17,13 +17,15 @@ import (
 // serveFlags are status's --serve and --interval: Prometheus metrics for teams without the
 // Slack bot.
 type serveFlags struct {
-	addr     string
-	interval time.Duration
+	addr        string
+	interval    time.Duration
+	connections int
 }
 
 func (f *serveFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.addr, "serve", "", "keep checking and serve Prometheus metrics at http://ADDR/metrics (e.g. :9187) until stopped")
 	cmd.Flags().DurationVar(&f.interval, "interval", 30*time.Second, "with --serve: how often to check (a scrape never touches the databases)")
+	cmd.Flags().IntVar(&f.connections, "connections", core.DefaultConnections, "with --serve: the most connections it holds at once on each server")
 }
 
 // serveStatus checks the migration every interval and serves the last result at /metrics
@@ -33,6 +35,11 @@ func (a *app) serveStatus(ctx context.Context, f serveFlags, opts core.StatusOpt
 	if f.interval <= 0 {
 		return errors.New("--interval must be positive")
 	}
+	budget, err := core.NewBudget(f.connections)
+	if err != nil {
+		return err
+	}
+	opts.Client.Budget = budget
 	name := opts.Name
 	if name == "" {
 		name = core.DefaultName

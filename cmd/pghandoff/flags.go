@@ -75,6 +75,7 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 	if err != nil {
 		return m, &usageError{cmd: cmd, err: err}
 	}
+	m.Client.Name = "cli"
 	if len(missing) > 0 {
 		return m, &usageError{cmd: cmd, err: fmt.Errorf("missing %s (or the environment variables they read)", strings.Join(missing, ", "))}
 	}
