@@ -46,6 +46,7 @@ func (d *demo) startServers(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	d.m.Client.Name = "demo"
 	return fmt.Sprintf("primary: PostgreSQL %d on port %d; replica: PostgreSQL %d on port %d; proxy: PostgreSQL %d on port %d",
 		d.primary.Major, d.primary.Port, d.replica.Major, d.replica.Port, d.proxy.Major, d.proxy.Port), nil
 }
