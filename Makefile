@@ -37,7 +37,7 @@ demo: deps build
 	env $(POSTGRES_ENV) ./bin/pghandoff demo
 
 bench: deps build
-	env $(POSTGRES_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+	env $(POSTGRES_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/ ./bot/
 
 clean:
 	rm -rf bin
