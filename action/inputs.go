@@ -39,13 +39,16 @@ const (
 	inStatementTimeout    = "statement-timeout"
 	inInterval            = "interval"
 	inForce               = "force"
+	inCreateRoles         = "create-roles"
+	inOwners              = "owners"
+	inNoPrivileges        = "no-privileges"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval, inForce}
+	inStatementTimeout, inInterval, inForce, inCreateRoles, inOwners, inNoPrivileges}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy}
@@ -67,6 +70,8 @@ type params struct {
 	failsafe, drop, yes bool
 	dryRun, undo, force bool
 	roles, mapRoles     []string
+	createRoles, owners bool
+	noPrivileges        bool
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -183,6 +188,12 @@ func (p *params) set(name, v string) error {
 		p.undo, err = parseBool(v)
 	case inForce:
 		p.force, err = parseBool(v)
+	case inCreateRoles:
+		p.createRoles, err = parseBool(v)
+	case inOwners:
+		p.owners, err = parseBool(v)
+	case inNoPrivileges:
+		p.noPrivileges, err = parseBool(v)
 	default:
 		err = errors.New("unknown input")
 	}

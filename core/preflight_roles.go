@@ -41,7 +41,7 @@ func (p *preflight) rolesCheck(c *carryPlan) {
 	lines := make([]string, len(c.roles))
 	var skipped, noLogin []string
 	for i, r := range c.roles {
-		lines[i] = r.describe()
+		lines[i] = r.String()
 		switch {
 		case r.Setup == RoleSkip:
 			skipped = append(skipped, ident(r.Role))
@@ -84,8 +84,8 @@ func (p *preflight) createCheck(c *carryPlan) {
 	p.add("roles to create", CheckWarn, joinList(notes, 10), remedyf("setup goes on without them; do what each says on the replica afterwards"))
 }
 
-// describe says in a line where the role stands and what setup does about it.
-func (r MigratedRole) describe() string {
+// String says in a line where the role stands and what setup does about it.
+func (r MigratedRole) String() string {
 	name := ident(r.Role)
 	if r.OnReplica != r.Role {
 		name += " (" + ident(r.OnReplica) + " on the replica)"

@@ -180,3 +180,64 @@ func (e *proxyEnv) checkTeardownDropsCreatedRoles(roles appRoles) {
 		e.t.Fatalf("left after proxy remove and teardown: %v", left)
 	}
 }
+
+// Without a proxy: a setup without privileges carries none (and verify compares none); fence
+// refuses a role the replica lacks; a later setup maps the application's role to another
+// name there (map-role OLD=NEW), creating it with the old one's password; fence and
+// sequences then go through, sequences refusing while a GRANT is missing; the application
+// logs in to the new primary under its new name; teardown leaves the roles, the
+// application's now, and nothing of pghandoff.
+func TestRolesMappedWithoutProxy(t *testing.T) {
+	forPairs(t, pgtest.Pairs(t)[:2], func(t *testing.T, e *env) {
+		roles := newAppRoles(e)
+		roles.load(e)
+		renamed := "new_" + e.primaryDB
+		dropRolesAtEnd(t, e.pair.Replica, e.replicaDB, roles.owner, renamed, roles.ro)
+		opts := e.setupOptions()
+		opts.NoPrivileges = true
+		if res, err := core.Setup(ctxFor(t, 2*time.Minute), opts); err != nil || res.PrivilegeStatements != 0 || len(res.CreatedRoles) != 0 {
+			t.Fatalf("setup without privileges: %v: %s", err, statementsText(res))
+		}
+		e.waitReady()
+		if check := e.assertSame(); check.Privileges != nil {
+			t.Fatalf("verify compared privileges setup did not carry: %s", statementsText(check.Privileges))
+		}
+		fence := core.FenceOptions{Migration: e.m, Roles: []string{roles.app}}
+		if _, err := core.Fence(ctxFor(t, time.Minute), fence); !errors.Is(err, core.ErrRefused) || !strings.Contains(err.Error(), "does not exist on the replica") {
+			t.Fatalf("fence of a role the replica lacks: %v, want refused", err)
+		}
+
+		opts.RoleOptions = core.RoleOptions{MapRoles: []string{roles.app + "=" + renamed}, CreateRoles: true}
+		res, err := core.Setup(ctxFor(t, 2*time.Minute), opts)
+		if err != nil || !slices.Equal(res.CreatedRoles, []string{roles.owner, renamed, roles.ro}) {
+			t.Fatalf("setup with a mapped role: %v (%s): %s", err, core.Hint(err), statementsText(res))
+		}
+		if _, err := core.Fence(ctxFor(t, time.Minute), fence); err != nil {
+			t.Fatalf("fence: %v (%s)", err, core.Hint(err))
+		}
+		e.waitReady()
+		e.execReplica(`REVOKE USAGE ON SEQUENCE "Shop"."Ticket" FROM ` + ident(renamed))
+		seq := core.SequencesOptions{Migration: e.m, Window: 100 * time.Millisecond}
+		if _, err := core.Sequences(ctxFor(t, time.Minute), seq); !errors.Is(err, core.ErrRefused) || !strings.Contains(err.Error(), `USAGE on sequence "Shop"."Ticket"`) {
+			t.Fatalf("sequences with a GRANT missing: %v, want refused naming it", err)
+		}
+		e.execReplica(`GRANT USAGE ON SEQUENCE "Shop"."Ticket" TO ` + ident(renamed))
+		if _, err := core.Sequences(ctxFor(t, time.Minute), seq); err != nil {
+			t.Fatalf("sequences: %v (%s)", err, core.Hint(err))
+		}
+		runAs(t, e.pair.Replica, e.replicaDB, renamed, appPassword, appStatements...)
+
+		fence.Undo = true
+		if _, err := core.Fence(ctxFor(t, time.Minute), fence); err != nil {
+			t.Fatalf("fence --undo: %v", err)
+		}
+		down, err := core.Teardown(ctxFor(t, time.Minute), core.TeardownOptions{Migration: e.m})
+		if err != nil || len(down.DroppedRoles) > 0 || !contains(down.Warnings, renamed) {
+			t.Fatalf("teardown: %v: %s", err, statementsText(down))
+		}
+		if n := e.queryInt(true, `SELECT count(*) FROM pg_namespace WHERE nspname = 'pghandoff_' || $1::text`, e.m.Name); n != 0 || len(e.leftovers()) > 0 {
+			t.Fatalf("left after teardown: helper schema %d, %v", n, e.leftovers())
+		}
+		runAs(t, e.pair.Replica, e.replicaDB, renamed, appPassword, `SELECT count(*) FROM "Shop"."Orders"`)
+	})
+}
