@@ -26,8 +26,9 @@ func newAppRoles(e *env) appRoles {
 }
 
 // rolesSchema is an application's schema with its privileges: the application may read and
-// write some tables, use sequences and a mixed-case schema; a read-only role may read; a
-// third role owns a table and gives both roles default privileges on its future tables.
+// write some tables, use sequences and a mixed-case schema, and run a function PUBLIC may
+// not; a read-only role may read, and reference a column; a third role owns a table and
+// gives both roles default privileges on its future tables.
 const rolesSchema = `
 CREATE ROLE %[1]q NOLOGIN;
 CREATE ROLE %[2]q LOGIN PASSWORD %[4]s;
@@ -44,6 +45,10 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON "Shop"."Orders", public.notes TO %[2]q;
 GRANT USAGE ON SEQUENCE "Shop"."Orders_id_seq", "Shop"."Ticket", public.notes_id_seq TO %[2]q;
 GRANT SELECT, INSERT ON "Shop".ledger TO %[2]q;
 GRANT SELECT ON "Shop"."Orders", "Shop".ledger, public.notes TO %[3]q;
+GRANT REFERENCES (id) ON "Shop"."Orders" TO %[3]q;
+CREATE FUNCTION "Shop".qty_of(o bigint) RETURNS int LANGUAGE sql STABLE AS 'SELECT qty FROM "Shop"."Orders" WHERE id = o';
+REVOKE EXECUTE ON FUNCTION "Shop".qty_of(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION "Shop".qty_of(bigint) TO %[2]q;
 ALTER DEFAULT PRIVILEGES FOR ROLE %[1]q IN SCHEMA "Shop" GRANT SELECT ON TABLES TO %[3]q;
 ALTER DEFAULT PRIVILEGES FOR ROLE %[1]q IN SCHEMA "Shop" GRANT SELECT, INSERT ON TABLES TO %[2]q;
 INSERT INTO "Shop"."Orders" (item) SELECT 'item ' || g FROM generate_series(1, 50) g;
@@ -84,6 +89,7 @@ var appStatements = []string{
 	`SELECT count(*) FROM public.notes`,
 	`INSERT INTO "Shop".ledger SELECT max(id) + 1, 1 FROM "Shop".ledger`,
 	`SELECT sum(amount) FROM "Shop".ledger`,
+	`SELECT "Shop".qty_of(1)`,
 }
 
 // runAs connects to cluster c's database db as role and runs each statement, failing the

@@ -155,6 +155,9 @@ func (e *proxyEnv) checkDirectAccess(roles appRoles) {
 	if err := tryAs(e.t, replica, db, roles.ro, roPassword, `INSERT INTO public.notes (body) VALUES ('ro')`); !permissionDenied(err) {
 		e.t.Fatalf("the read-only role wrote on the new primary: %v", err)
 	}
+	if err := tryAs(e.t, replica, db, roles.ro, roPassword, `SELECT "Shop".qty_of(1)`); !permissionDenied(err) {
+		e.t.Fatalf("the read-only role ran a function PUBLIC may not run on the old primary: %v", err)
+	}
 	runAs(e.t, replica, db, roles.app, appPassword, `INSERT INTO "Shop".added VALUES (1, 'app')`)
 	// The owner's default privileges hold on the new primary for tables it makes there.
 	e.execReplica(`SET ROLE ` + ident(roles.owner) + `; CREATE TABLE "Shop".later (id int PRIMARY KEY); RESET ROLE`)
