@@ -35,33 +35,46 @@ func (c *carryPlan) createInTransaction(ctx context.Context, r *runner) (bool, e
 	}
 	refusedAny := false
 	for _, info := range c.creates {
-		cr := roleCreation(info, c.app.rm.onReplica(info.name), c.powers, c.passwordsRead)
-		refusal, err := r.tryExec(ctx, c.replica, cr.sql, cr.shown)
+		created, err := c.create(ctx, r, roleCreation(info, c.app.rm.onReplica(info.name), c.powers, c.passwordsRead))
 		if err != nil {
 			return false, err
 		}
-		if refusal != nil {
-			refusedAny = true
-			c.warnings = append(c.warnings, fmt.Sprintf("role %s was not created, and nothing was granted to it: %v", ident(cr.name), refusal))
-			continue
-		}
-		if err := r.exec(ctx, c.replica, recordCreatedRole(c.m, cr), ""); err != nil {
-			return false, err
-		}
-		c.created = append(c.created, cr.name)
-		c.warnings = append(c.warnings, cr.notes...)
-		if cr.noPassword {
-			c.noPassword = append(c.noPassword, cr.name)
-		}
+		refusedAny = refusedAny || !created
 	}
+	return refusedAny, c.grantMemberships(ctx, r)
+}
+
+// create creates one role and records it; it reports whether the replica let it.
+func (c *carryPlan) create(ctx context.Context, r *runner, cr createRole) (bool, error) {
+	refusal, err := r.tryExec(ctx, c.replica, cr.sql, cr.shown)
+	if err != nil || refusal != nil {
+		if refusal != nil {
+			c.warnings = append(c.warnings, fmt.Sprintf("role %s was not created, and nothing was granted to it: %v", ident(cr.name), refusal))
+		}
+		return false, err
+	}
+	if err := r.exec(ctx, c.replica, recordCreatedRole(c.m, cr), ""); err != nil {
+		return false, err
+	}
+	c.created = append(c.created, cr.name)
+	c.warnings = append(c.warnings, cr.notes...)
+	if cr.noPassword {
+		c.noPassword = append(c.noPassword, cr.name)
+	}
+	return true, nil
+}
+
+// grantMemberships grants the memberships the primary's roles have; one the replica refuses
+// is said, not fatal.
+func (c *carryPlan) grantMemberships(ctx context.Context, r *runner) error {
 	for _, stmt := range c.memberships {
 		refusal, err := r.tryExec(ctx, c.replica, stmt, "")
 		if err != nil {
-			return false, err
+			return err
 		}
 		if refusal != nil {
 			c.warnings = append(c.warnings, fmt.Sprintf("the replica refused a membership the primary has, so privileges held through it are not carried; run it there as a role that may: %v", refusal))
 		}
 	}
-	return refusedAny, nil
+	return nil
 }
