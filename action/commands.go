@@ -23,6 +23,9 @@ func (c *command) uses(input string) bool {
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
 
+// roleInputs say what setup does with the roles and privileges (preflight reports it).
+var roleInputs = []string{inMapRole, inCreateRoles, inOwners, inNoPrivileges}
+
 // switching are the inputs of a switch of traffic: cutover and rollback.
 var switching = []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin, inReplicaForPrimary}
 
@@ -34,9 +37,9 @@ func with(lists ...[]string) []string { return slices.Concat(lists...) }
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
-		inputs: with(selection, []string{inPrimaryForReplica, inReplicaForPrimary}), run: runPreflight},
+		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary}), run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: with(execution, selection, []string{inPrimaryForReplica}), run: runSetup},
+		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica}), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},
@@ -52,7 +55,7 @@ var commands = map[string]*command{
 	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
 		inputs: with(execution, []string{inSkip, inWindow}), run: runSequences},
 	"fence": {name: "fence", needs: []string{inPrimary, inRole},
-		inputs: with(execution, []string{inUndo, inForce}), run: runFence},
+		inputs: with(execution, []string{inReplica, inUndo, inForce}), run: runFence},
 	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy, inPrimary},
 		inputs: with(execution, []string{inReplica}), run: runProxyRemove},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},

@@ -42,13 +42,17 @@ const (
 	inPrimaryForReplica   = "primary-for-replica"
 	inReplicaForPrimary   = "replica-for-primary"
 	inConnections         = "connections"
+	inCreateRoles         = "create-roles"
+	inOwners              = "owners"
+	inNoPrivileges        = "no-privileges"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections}
+	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
+	inCreateRoles, inOwners, inNoPrivileges}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary}
@@ -71,6 +75,8 @@ type params struct {
 	dryRun, undo, force bool
 	roles, mapRoles     []string
 	connections         int
+	createRoles, owners bool
+	noPrivileges        bool
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -198,6 +204,12 @@ func (p *params) set(name, v string) error {
 		if n, err = parseCount(v); err == nil {
 			p.connections = int(n)
 		}
+	case inCreateRoles:
+		p.createRoles, err = parseBool(v)
+	case inOwners:
+		p.owners, err = parseBool(v)
+	case inNoPrivileges:
+		p.noPrivileges, err = parseBool(v)
 	default:
 		err = errors.New("unknown input")
 	}

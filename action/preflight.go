@@ -13,7 +13,8 @@ var checkIcons = map[string]string{core.CheckPass: iconOK + " pass", core.CheckW
 // runPreflight checks both servers, changing nothing. A failed check fails the step, each
 // one an error annotation with its remedy, so that setup never starts on a blocker.
 func runPreflight(ctx context.Context, j *job) (*outcome, error) {
-	return rendered(preflightOutcome)(core.Preflight(ctx, core.PreflightOptions{Migration: j.p.m, Selection: j.selection(), Observer: j.observer()}))
+	return rendered(preflightOutcome)(core.Preflight(ctx, core.PreflightOptions{Migration: j.p.m, Selection: j.selection(),
+		RoleOptions: j.roleOptions(), Observer: j.observer()}))
 }
 
 // preflightOutcome renders what Preflight did.
@@ -54,5 +55,8 @@ func preflightOutcome(res *core.PreflightResult, _ error) *outcome {
 		}
 	}
 	out.section("Checks", table([]string{"Check", "Result", "Detail", "Fix"}, rows))
+	if len(res.Roles) > 0 {
+		out.section("Roles", rolesTable(res.Roles))
+	}
 	return out
 }

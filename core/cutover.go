@@ -91,6 +91,9 @@ func (c *cutover) run(ctx context.Context) error {
 	if c.res.Readiness, err = c.checkReady(ctx, CmdCutover); err != nil {
 		return err
 	}
+	if err := c.checkRoles(ctx); err != nil {
+		return err
+	}
 	sourceSeqs, targetSeqs, warning, err := c.matchSequences(ctx, c.primary, c.replica)
 	if err != nil {
 		return err

@@ -12,7 +12,8 @@ type ProxyCreateOptions struct {
 	Migration // Proxy and Primary
 	// MapRoles are roles of the proxy, besides the one pghandoff connects as, that the
 	// application connects to the proxy as: each gets a user mapping to the primary and
-	// the privileges to use the foreign tables.
+	// the privileges to use the foreign tables. Entries are RoleOptions.MapRoles': "OLD" or
+	// "OLD=NEW", OLD the role as the proxy (standing in for the primary) names it.
 	MapRoles []string
 	// FDWOptions are the foreign server's tuning options: DefaultFDWOptions when nil,
 	// postgres_fdw's own defaults when empty.
@@ -61,6 +62,9 @@ func ProxyCreate(ctx context.Context, opts ProxyCreateOptions) (*ProxyCreateResu
 		return nil, err
 	}
 	defer op.close()
+	if opts.MapRoles, err = proxyRoles(ctx, op.primary, opts.Migration, opts.MapRoles); err != nil {
+		return nil, err
+	}
 	res := &ProxyCreateResult{Name: opts.name(), DryRun: opts.DryRun, Server: opts.name(), PointsAt: opts.Primary.String(),
 		Tables: []TableName{}, Sequences: []TableName{}, Warnings: slices.Clone(fdwLimitations)}
 	p, err := planProxy(ctx, opts, op.primary, op.proxy, res)

@@ -44,6 +44,9 @@ const (
 	OptRole                Option = "role"
 	OptForce               Option = "force"
 	OptConnections         Option = "connections"
+	OptCreateRoles         Option = "create-roles"
+	OptOwners              Option = "owners"
+	OptNoPrivileges        Option = "no-privileges"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -51,7 +54,8 @@ func Options() []Option {
 	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary, OptSchemas, OptExcludeTables,
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
-		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections}
+		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
+		OptCreateRoles, OptOwners, OptNoPrivileges}
 }
 
 // Command is an operation a remedy tells the user to run.

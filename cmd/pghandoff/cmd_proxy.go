@@ -41,7 +41,9 @@ anything else it cannot proxy it stops, names the object and the remedy, and lea
 half-made. It never prompts. Point the application at the proxy afterwards.
 
 The user mapping is for the role the proxy reports (current_user), which on PlanetScale is
-not the login name; --map-role adds mappings for the roles the application logs in as.
+not the login name; --map-role adds mappings for the roles the application logs in as, as
+setup's --map-role names them: ROLE, or OLD=NEW (the proxy maps OLD; NEW must be what setup
+was given). Cutover checks each can log in to the new primary with the privileges it has.
 
 postgres_fdw cannot carry INSERT ... ON CONFLICT DO UPDATE, and runs remote transactions at
 REPEATABLE READ; advisory locks and LISTEN/NOTIFY stay on the proxy. The output repeats this.`,
@@ -57,7 +59,7 @@ REPEATABLE READ; advisory locks and LISTEN/NOTIFY stay on the proxy. The output 
 		},
 	}
 	s.addFlags(cmd, proxyFlag, primary)
-	cmd.Flags().StringVar(&mapRoles, "map-role", "", "comma-separated proxy roles the application connects as, each mapped to the primary's user")
+	cmd.Flags().StringVar(&mapRoles, "map-role", "", mapRoleHelp)
 	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
