@@ -65,11 +65,18 @@ func (e *bouncerEnv) clientDSN() string {
 // client opens an application connection through PgBouncer, closed when the test ends.
 func (e *bouncerEnv) client() *pgx.Conn {
 	e.t.Helper()
-	conn, err := pgx.Connect(ctxFor(e.t, time.Minute), e.clientDSN())
+	return connectThrough(e.t, e.b, e.cluster.User, e.cluster.Password, e.db)
+}
+
+// connectThrough opens a connection to db through PgBouncer (unnamed statements: see
+// clientDSN), closed when the test ends.
+func connectThrough(t *testing.T, b *pgbouncer.Bouncer, user, password, db string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctxFor(t, time.Minute), b.DSN(user, password, db)+"&default_query_exec_mode=exec")
 	if err != nil {
-		e.t.Fatalf("connect through PgBouncer: %v\n%s", err, e.b.Log())
+		t.Fatalf("connect through PgBouncer: %v\n%s", err, b.Log())
 	}
-	e.t.Cleanup(func() { conn.Close(context.Background()) })
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
 

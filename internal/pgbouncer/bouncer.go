@@ -55,6 +55,9 @@ type Options struct {
 	PoolMode string
 	// Settings are extra `key = value` lines for the [pgbouncer] section.
 	Settings []string
+	// Databases are entries of the main configuration's [databases] section, before the
+	// include line.
+	Databases []string
 }
 
 // Bouncer is one running PgBouncer owned by the test binary.

@@ -28,19 +28,15 @@ func (b *Bouncer) writeFiles(opts Options) error {
 		mode = "transaction"
 	}
 	auth := filepath.Join(b.Dir, "userlist.txt")
-	ini := []string{
-		"[databases]",
-		"%include " + b.Include,
-		"",
+	ini := append(append([]string{"[databases]"}, opts.Databases...), "%include "+b.Include, "",
 		"[pgbouncer]",
-		"listen_port = " + strconv.Itoa(b.Port),
-		"unix_socket_dir = " + b.Dir,
-		"pool_mode = " + mode,
-		"admin_users = " + b.AdminUser,
-		"auth_file = " + auth,
-		"logfile = " + filepath.Join(b.Dir, "pgbouncer.log"),
-		"pidfile = " + filepath.Join(b.Dir, "pgbouncer.pid"),
-	}
+		"listen_port = "+strconv.Itoa(b.Port),
+		"unix_socket_dir = "+b.Dir,
+		"pool_mode = "+mode,
+		"admin_users = "+b.AdminUser,
+		"auth_file = "+auth,
+		"logfile = "+filepath.Join(b.Dir, "pgbouncer.log"),
+		"pidfile = "+filepath.Join(b.Dir, "pgbouncer.pid"))
 	ini = append(append(ini, settings...), opts.Settings...)
 	users := []string{quote(b.AdminUser) + " " + quote(b.AdminPassword)}
 	for _, u := range opts.Users {
