@@ -11,9 +11,10 @@ import (
 
 // Pause runs PAUSE on the database entry called name and returns when PgBouncer answers.
 //
-// What PAUSE does in PgBouncer 1.18 (src/admin.c admin_cmd_pause, src/janitor.c
-// per_loop_pause and per_loop_maint; each point below is also a test in
-// pgbouncer_pause_test.go):
+// What PAUSE does in PgBouncer 1.18, read in its source (src/admin.c admin_cmd_pause and
+// admin_pause_done, src/janitor.c per_loop_pause and per_loop_maint, src/objects.c
+// find_server) and measured against it: the first four points are tests in
+// pgbouncer_pause_test.go; the others were seen in experiments and in the source.
 //
 //   - It sets a flag on the database (db_paused) at once, then answers only when the
 //     database has no server connection left: every loop, idle and used server
@@ -35,7 +36,8 @@ import (
 //     Pause then returns the context's error and the database is paused, perhaps still
 //     waiting for server connections to close. Only RESUME clears it.
 //   - RESUME from any admin connection clears the flag, including while another
-//     connection's PAUSE still waits (that PAUSE then never answers: close its connection).
+//     connection's PAUSE still waits; that PAUSE then never answers (admin_pause_done runs
+//     only while some database is paused): close its connection.
 //   - PAUSE of a database that is already paused waits like the first one and succeeds;
 //     PAUSE while the whole pooler is paused or suspended fails ("already suspended/paused").
 //

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The watchdog keeps a PgBouncer pause from outliving pghandoff.
@@ -164,12 +166,14 @@ func (w *watchdog) repoint(ctx context.Context, e BouncerEntry) {
 }
 
 // release RESUMEs the database, reconnecting and retrying for a minute if PgBouncer does not
-// answer: resuming is the watchdog's one promise.
+// answer: resuming is the watchdog's one promise. An error PgBouncer answers with (no such
+// database) is not retried.
 func (w *watchdog) release(ctx context.Context, reason string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	err := w.admin.Resume(ctx, w.database)
-	for err != nil && ctx.Err() == nil {
+	var pgErr *pgconn.PgError
+	for err != nil && !errors.As(err, &pgErr) && ctx.Err() == nil {
 		_ = sleep(ctx, 200*time.Millisecond)
 		var b *Bouncer
 		if b, err = openBouncer(ctx, w.dsn, watchdogAppName(w.database)); err == nil {

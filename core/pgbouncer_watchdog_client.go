@@ -126,7 +126,8 @@ func (w *BouncerWatchdog) Repoint(ctx context.Context, e BouncerEntry) error {
 	return w.expect(ctx, "repointed")
 }
 
-// Release asks the watchdog to RESUME the database and end.
+// Release asks the watchdog to RESUME the database and end, and returns once it has
+// resumed (the process ends by itself after; Exited tells when).
 func (w *BouncerWatchdog) Release(ctx context.Context) error {
 	if err := w.send.Encode(watchdogRequest{Op: "release"}); err != nil {
 		return w.gone(err)
@@ -134,13 +135,11 @@ func (w *BouncerWatchdog) Release(ctx context.Context) error {
 	if err := w.expect(ctx, "released"); err != nil && !errors.Is(err, ErrPauseReleased) {
 		return err
 	}
-	select {
-	case <-w.exited:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	return nil
 }
+
+// Exited is closed once the watchdog process has ended and been reaped.
+func (w *BouncerWatchdog) Exited() <-chan struct{} { return w.exited }
 
 // gone reports a failed write to the watchdog: it has exited (or is exiting).
 func (w *BouncerWatchdog) gone(err error) error {
