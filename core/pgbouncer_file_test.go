@@ -44,6 +44,14 @@ func TestBouncerEntryQuotingReachesTheServer(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Password != trickyPassword || entries[0].User != role || entries[0].Port != e.cluster.Port {
 		t.Fatalf("read back %+v (%v)", entries, err)
 	}
+	// PgBouncer cannot drop a forced user on RELOAD ("losing forced user not supported"):
+	// the confirmation sees it and says so.
+	if err := core.WriteBouncerEntry(e.b.Include, e.entry); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := e.bouncer().ReloadAndConfirm(ctx, e.entry); err == nil || db.ForceUser != role {
+		t.Fatalf("dropping the forced user: %v, loaded %+v", err, db)
+	}
 }
 
 // Rewriting an entry keeps the file's other lines and the entry's other keywords, writes a

@@ -91,6 +91,10 @@ func (b *Bouncer) ReloadAndConfirm(ctx context.Context, want BouncerEntry) (Boun
 		return db, withHint(fmt.Errorf("after RELOAD, PgBouncer has no database entry %q", want.Name),
 			"check that PgBouncer's configuration %%includes the file pghandoff writes, inside its [databases] section, and PgBouncer's log for errors in that file")
 	}
+	if want.matchesTarget(db) && db.ForceUser != want.User {
+		return db, withHint(fmt.Errorf("after RELOAD, PgBouncer's entry %q logs in to the server as %q, not as %q", want.Name, db.ForceUser, want.User),
+			"PgBouncer keeps an entry's forced user when a RELOAD drops it: restart PgBouncer to drop it, or keep the entry's forced user")
+	}
 	if !want.matches(db) {
 		return db, withHint(fmt.Errorf("after RELOAD, PgBouncer's entry %q points at %s:%d/%s, not at %s:%d/%s",
 			want.Name, db.Host, db.Port, db.Database, want.Host, want.Port, want.DBName),
