@@ -13,8 +13,8 @@ import (
 // BenchmarkStrategyTPS measures what the application pays while the move is under way, in
 // one run against the same primary: pgbench straight to the primary, through the
 // postgres_fdw proxy (core.ProxyCreate) and through PgBouncer in transaction pooling, with
-// the migration replicating every write to the replica throughout. Each figure after
-// direct is its TPS divided by direct's, measured just before it.
+// the migration replicating every write to the replica throughout. Each ratio is a path's
+// TPS divided by direct's in the same round, the median of tpsRounds rounds.
 func BenchmarkStrategyTPS(b *testing.B) {
 	pair := pgtest.Pairs(b)[0]
 	m, pdb, _ := migration(b, pair)
@@ -48,21 +48,35 @@ func BenchmarkStrategyTPS(b *testing.B) {
 		for _, clients := range []int{4, 16} {
 			// Retries: postgres_fdw's REPEATABLE READ remote transactions fail concurrent
 			// updates of a row with serialization errors, which an application must retry.
-			args := []string{"-n", "-b", w.builtin, "-c", fmt.Sprint(clients), "-j", "2", "-T", "15", "--max-tries", "100"}
-			var direct float64
-			for _, path := range paths {
-				tps := path.tps(args)
-				if path.name == "direct" {
-					direct = tps
-					b.ReportMetric(tps, fmt.Sprintf("%s-%d-direct-tps", w.name, clients))
-				} else {
-					b.ReportMetric(tps/direct, fmt.Sprintf("%s-%d-%s-ratio", w.name, clients, path.name))
+			args := []string{"-n", "-b", w.builtin, "-c", fmt.Sprint(clients), "-j", "2", "-T", "10", "--max-tries", "100"}
+			name := fmt.Sprintf("%s-%d", w.name, clients)
+			ratios := map[string][]float64{}
+			var direct []float64
+			// Rounds of every path in turn, each ratio against the direct figure of its own
+			// round: the load of a shared machine drifts less within a round than across.
+			for round := 1; round <= tpsRounds; round++ {
+				var d float64
+				for _, path := range paths {
+					tps := path.tps(args)
+					if path.name == "direct" {
+						d = tps
+						direct = append(direct, tps)
+					} else {
+						ratios[path.name] = append(ratios[path.name], tps/d)
+					}
+					b.Logf("%-16s round %d %-9s %8.1f tps (%.2f of direct)", name, round, path.name, tps, tps/d)
 				}
-				b.Logf("%-13s %2d clients %-9s %8.1f tps (%.2f of direct)", w.name, clients, path.name, tps, tps/direct)
+			}
+			b.ReportMetric(median(direct), name+"-direct-tps")
+			for path, r := range ratios {
+				b.ReportMetric(median(r), name+"-"+path+"-ratio")
 			}
 		}
 	}
 }
+
+// tpsRounds is how many times each path of BenchmarkStrategyTPS is measured.
+const tpsRounds = 3
 
 // bouncerInFront starts a PgBouncer whose entry db points at db on c, for its superuser.
 func bouncerInFront(b testing.TB, c *pgtest.Cluster, db string) *pgbouncer.Bouncer {
