@@ -15,19 +15,21 @@ import (
 const roleBouncer = "pgbouncer"
 
 // Bouncer is one connection to PgBouncer's admin console: the database `pgbouncer`, as a
-// user listed in admin_users. The console speaks only the simple query protocol (an extended
-// protocol message gets "extended query protocol not supported by admin console" and the
-// connection closed), takes no parameters, and answers only its own commands, so every
-// call sends one literal command. What PAUSE, RESUME and RELOAD do, measured against
+// user listed in admin_users. The console speaks only the simple query protocol: a query in
+// pgx's default mode (a Parse message) gets "extended query protocol not supported by admin
+// console" and the connection is closed ("bad packet") at the next command. It takes no
+// parameters and answers only its own commands, so every call sends one literal command. What PAUSE, RESUME and RELOAD do, measured against
 // PgBouncer 1.18 and read in its source, is written at Pause.
 type Bouncer struct {
 	dsn  DSN
 	conn *pgx.Conn
 }
 
-// OpenBouncer connects to the admin console. Only startup parameters PgBouncer knows are
-// sent (pgx adds none of its own; application_name is one PgBouncer tracks), and a DSN whose
-// database is not `pgbouncer` is refused before connecting: anything else is a pool.
+// OpenBouncer connects to the admin console. pgx sends only user, database and the DSN's
+// runtime parameters at startup; PgBouncer refuses the connection for any parameter it does
+// not track ("unsupported startup parameter: options", also search_path), so the DSN's are
+// replaced by application_name alone, which it tracks. A DSN whose database is not
+// `pgbouncer` is refused before connecting: anything else is a pool.
 func OpenBouncer(ctx context.Context, dsn DSN) (*Bouncer, error) {
 	return openBouncer(ctx, dsn, "pghandoff")
 }

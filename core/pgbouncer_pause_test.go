@@ -146,3 +146,35 @@ func TestBouncerResumeTwice(t *testing.T) {
 		t.Fatal("still paused")
 	}
 }
+
+// In session pooling a client keeps its server connection between transactions, so PAUSE
+// waits for the client to disconnect, however idle it is: why the checks refuse session
+// pooling for a cutover.
+func TestBouncerPauseInSessionPoolingWaitsForClients(t *testing.T) {
+	t.Parallel()
+	e := newBouncerEnv(t, pgbouncer.Options{PoolMode: "session"})
+	ctx := ctxFor(t, time.Minute)
+	idle := e.client()
+	if _, err := idle.Exec(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	b := e.bouncer()
+	paused := async(func() error { return b.Pause(ctx, e.db) })
+	e.waitFor("SHOW DATABASES says paused", e.paused)
+	c, err := e.bouncer().Clients(ctx, e.db)
+	if err != nil || c.ServersActive != 1 {
+		t.Fatalf("the idle session's server connection: %+v %v", c, err)
+	}
+	select {
+	case err := <-paused:
+		t.Fatalf("PAUSE answered (%v) while an idle client held its session", err)
+	default:
+	}
+	idle.Close(ctx)
+	if err := <-paused; err != nil {
+		t.Fatalf("PAUSE after the client left: %v", err)
+	}
+	if err := b.Resume(ctx, e.db); err != nil {
+		t.Fatal(err)
+	}
+}

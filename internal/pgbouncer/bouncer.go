@@ -31,6 +31,9 @@ const InstallHint = "apt-get install -y pgbouncer (then stop the service the pac
 // Debian package's /usr/sbin/pgbouncer (not on a non-root PATH).
 func Binary() (string, error) {
 	if p := os.Getenv("PGHANDOFF_PGBOUNCER"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("PGHANDOFF_PGBOUNCER: %w: %s", err, InstallHint)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("pgbouncer"); err == nil {
