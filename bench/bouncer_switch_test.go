@@ -27,8 +27,8 @@ type switchFigures struct {
 // for writers that reach the primary without PgBouncer (the cutover's default).
 const sequenceMargin = 1000
 
-// switchOver is the whole switch by hand, as the cutover strategy will do it: a watchdog,
-// PAUSE (bounded by maxPause), the sentinel written on the primary and awaited on the
+// switchOver is the whole switch by hand, as the cutover strategy will do it: a watchdog
+// that PAUSEs (bounded by maxPause), the sentinel written on the primary and awaited on the
 // replica, the replica's sequences set from the primary's exact values plus the margin,
 // the entry repointed through the watchdog (write, RELOAD, confirm), RESUME. On any failure
 // the watchdog releases the pause with the entry where it was.
@@ -49,18 +49,13 @@ func (mv *bouncerMove) switchOver(ctx context.Context, maxPause time.Duration) (
 		return f, err
 	}
 	defer w.Kill()
-	admin, err := core.OpenBouncer(ctx, mv.admin)
-	if err != nil {
-		return f, err
-	}
-	defer admin.Close()
 	stopSampling, err := mv.sampleWaiting(ctx, &f.Waiting)
 	if err != nil {
 		return f, err
 	}
 	start := time.Now()
 	defer func() { f.PauseMS = ms(time.Since(start)) }()
-	if err := mv.pauseSteps(ctx, start.Add(maxPause), admin, primary, replica, w, &f); err != nil {
+	if err := mv.pauseSteps(ctx, start.Add(maxPause), primary, replica, w, &f); err != nil {
 		stopSampling()
 		if release := w.Release(context.WithoutCancel(ctx)); release != nil {
 			err = errors.Join(err, fmt.Errorf("release: %w", release))
@@ -75,11 +70,11 @@ func (mv *bouncerMove) switchOver(ctx context.Context, maxPause time.Duration) (
 }
 
 // pauseSteps runs the steps between PAUSE and RESUME, each timed.
-func (mv *bouncerMove) pauseSteps(ctx context.Context, deadline time.Time, admin *core.Bouncer, primary, replica *pgx.Conn, w *core.BouncerWatchdog, f *switchFigures) error {
+func (mv *bouncerMove) pauseSteps(ctx context.Context, deadline time.Time, primary, replica *pgx.Conn, w *core.BouncerWatchdog, f *switchFigures) error {
 	step := time.Now()
 	pauseCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	if err := admin.Pause(pauseCtx, mv.pdb); err != nil {
+	if err := w.Pause(pauseCtx); err != nil {
 		return fmt.Errorf("pause: %w", err)
 	}
 	f.DrainMS, step = ms(time.Since(step)), time.Now()

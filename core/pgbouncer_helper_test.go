@@ -52,8 +52,8 @@ type pauserOrder struct {
 	Limit                 time.Duration
 }
 
-// runPauser starts a watchdog, pauses the database, says "paused" and waits for its input
-// to end; it never releases the pause itself.
+// runPauser starts a watchdog, has it pause the database, says "paused" and waits for its
+// input to end; it never releases the pause itself.
 func runPauser(in io.Reader, out io.Writer) error {
 	var o pauserOrder
 	if err := json.NewDecoder(in).Decode(&o); err != nil {
@@ -66,11 +66,7 @@ func runPauser(in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := core.OpenBouncer(ctx, admin)
-	if err != nil {
-		return err
-	}
-	if err := b.Pause(ctx, o.Database); err != nil {
+	if err := w.Pause(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "paused %d\n", w.Pid())

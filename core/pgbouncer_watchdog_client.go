@@ -20,8 +20,8 @@ type BouncerWatchdogOptions struct {
 	Admin    DSN    // PgBouncer's admin console
 	Database string // the entry to RESUME
 	File     string // the file pghandoff owns, which the watchdog rewrites on Repoint
-	// Limit is how long the watchdog lets the pause last when pghandoff is alive but does
-	// not release it: the max pause plus a margin.
+	// Limit is how long the watchdog lets the pause last, from PAUSE, when pghandoff is
+	// alive but does not release it: the max pause plus a margin.
 	Limit time.Duration
 }
 
@@ -35,8 +35,8 @@ type BouncerWatchdog struct {
 
 // StartBouncerWatchdog starts cmd (pghandoff's hidden watchdog subcommand, which calls
 // RunBouncerWatchdog; made with exec.Command, not CommandContext, since it must outlive
-// this process) in a session of its own, and waits until it has its admin connection:
-// only then may pghandoff PAUSE.
+// this process) in a session of its own, and waits until it has its admin connections.
+// Nothing is paused yet: Pause asks the watchdog to.
 func StartBouncerWatchdog(ctx context.Context, cmd *exec.Cmd, opts BouncerWatchdogOptions) (*BouncerWatchdog, error) {
 	if opts.Limit <= 0 {
 		return nil, errors.New("the PgBouncer watchdog needs a limit")
@@ -81,20 +81,25 @@ func (w *BouncerWatchdog) read(out *bufio.Reader) {
 }
 
 // expect waits for the next reply, which must be in state want. A reply sent just before
-// the watchdog exited is still read: it says why.
+// the watchdog exited is still read: it says why. A late "paused" (for a Pause that gave up
+// waiting) is passed over.
 func (w *BouncerWatchdog) expect(ctx context.Context, want string) error {
-	select {
-	case r := <-w.replies:
-		return r.as(want)
-	case <-w.exited:
+	for {
+		var r watchdogReply
 		select {
-		case r := <-w.replies:
-			return r.as(want)
-		default:
-			return ErrWatchdogGone
+		case r = <-w.replies:
+		case <-w.exited:
+			select {
+			case r = <-w.replies:
+			default:
+				return ErrWatchdogGone
+			}
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-	case <-ctx.Done():
-		return ctx.Err()
+		if r.State != "paused" || want == "paused" {
+			return r.as(want)
+		}
 	}
 }
 
@@ -115,6 +120,18 @@ func (r watchdogReply) as(want string) error {
 // ErrPauseReleased: the watchdog had already resumed the database (at its limit) when
 // pghandoff asked it to repoint: the pause is over and the entry still points where it did.
 var ErrPauseReleased = errors.New("the watchdog already resumed the database")
+
+// Pause asks the watchdog to PAUSE the database, and returns once PgBouncer has answered:
+// every transaction in flight then has ended, and new ones queue. The watchdog's limit runs
+// from now. If ctx ends first (the max pause), PAUSE may still be waiting and the database
+// is paused: call Release. ErrPauseReleased in the chain says the watchdog gave up on the
+// PAUSE itself (at its limit) and resumed.
+func (w *BouncerWatchdog) Pause(ctx context.Context) error {
+	if err := w.send.Encode(watchdogRequest{Op: "pause"}); err != nil {
+		return w.gone(err)
+	}
+	return w.expect(ctx, "paused")
+}
 
 // Repoint asks the watchdog to point the entry at e: write the file, RELOAD, confirm in
 // SHOW DATABASES (or put the file back). It fails with ErrPauseReleased in its chain when the

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"context"
 	"errors"
 	"syscall"
 	"testing"
@@ -64,8 +65,8 @@ func TestBouncerWatchdogRepointAndRelease(t *testing.T) {
 	ctx := ctxFor(t, time.Minute)
 	other := e.otherDatabase()
 	client := e.client()
-	w, b := e.startWatchdog(time.Minute), e.bouncer()
-	if err := b.Pause(ctx, e.db); err != nil {
+	w := e.startWatchdog(time.Minute)
+	if err := w.Pause(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ran := async(func() error { _, err := client.Exec(ctx, `SELECT 1`); return err })
@@ -88,6 +89,45 @@ func TestBouncerWatchdogRepointAndRelease(t *testing.T) {
 	}
 }
 
+// A PAUSE held up by a transaction that stays open is given up at the caller's deadline
+// (the max pause): the release resumes the database although PAUSE never answered, the
+// clients queued meanwhile run, and the open transaction carries on.
+func TestBouncerWatchdogGivesUpAPauseHeldByATransaction(t *testing.T) {
+	t.Parallel()
+	e := newBouncerEnv(t, pgbouncer.Options{})
+	ctx := ctxFor(t, time.Minute)
+	open, queued := e.client(), e.client()
+	tx, err := open.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	w := e.startWatchdog(time.Minute)
+	deadline, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	paused := async(func() error { return w.Pause(deadline) })
+	e.waitFor("SHOW DATABASES says paused", e.paused)
+	ran := async(func() error { _, err := queued.Exec(ctx, `SELECT 1`); return err })
+	e.waitFor("a client queues", func() bool { return e.waiting() == 1 })
+	if err := <-paused; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("PAUSE with a transaction open: %v, want the deadline", err)
+	}
+	if err := w.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ran; err != nil {
+		t.Fatalf("the client queued during the abandoned pause: %v", err)
+	}
+	if e.paused() {
+		t.Fatal("still paused")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatalf("the open transaction after the abandoned pause: %v", err)
+	}
+}
+
 // A repoint PgBouncer does not take (it cannot read the new file) puts the file back: the
 // file and PgBouncer agree again, on the old entry.
 func TestBouncerWatchdogRepointFailurePutsTheFileBack(t *testing.T) {
@@ -97,6 +137,9 @@ func TestBouncerWatchdogRepointFailurePutsTheFileBack(t *testing.T) {
 	other := e.otherDatabase()
 	w := e.startWatchdog(time.Minute)
 	defer w.Release(ctx)
+	if err := w.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// Owned by root and unreadable to others: the rewrite keeps that, and PgBouncer, running
 	// as postgres, cannot read it.
 	if err := syscall.Chown(e.b.Include, 0, 0); err != nil {
@@ -118,7 +161,7 @@ func TestBouncerWatchdogRefusesRepointAfterItsLimit(t *testing.T) {
 	e := newBouncerEnv(t, pgbouncer.Options{})
 	ctx := ctxFor(t, time.Minute)
 	w := e.startWatchdog(100 * time.Millisecond)
-	if err := e.bouncer().Pause(ctx, e.db); err != nil {
+	if err := w.Pause(ctx); err != nil && !errors.Is(err, core.ErrPauseReleased) {
 		t.Fatal(err)
 	}
 	e.waitFor("the watchdog resumes at its limit", func() bool { return !e.paused() })
