@@ -20,7 +20,8 @@ type appEnv struct {
 	role, password string
 }
 
-const appPassword = "app pw"
+// appPassword has a double quote, which the auth_file doubles, and a space.
+const appPassword = `app "pw"`
 
 func newAppEnv(t *testing.T, grantOnReplica bool) *appEnv {
 	t.Helper()
