@@ -1,0 +1,114 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgbouncer"
+	"github.com/pghandoff/pghandoff/internal/pgcluster"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
+	"github.com/pghandoff/pghandoff/internal/workload"
+)
+
+// The PgBouncer strategy by hand: a migration replicating, an application role of the same
+// password on both servers, and a PgBouncer in transaction pooling whose entry pghandoff's
+// checks wrote, pointing at the primary.
+
+const watchdogEnv = "PGHANDOFF_BENCH_WATCHDOG"
+
+// TestBenchWatchdogProcess does nothing in a test run: when the test binary runs itself
+// with PGHANDOFF_BENCH_WATCHDOG set, it is the watchdog (what pghandoff's hidden subcommand
+// will do).
+func TestBenchWatchdogProcess(t *testing.T) {
+	if os.Getenv(watchdogEnv) == "" {
+		return
+	}
+	if err := core.RunBouncerWatchdog(context.Background(), os.Stdin, os.Stdout); err != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func watchdogCommand() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchWatchdogProcess$")
+	cmd.Env = append(os.Environ(), watchdogEnv+"=1")
+	return cmd
+}
+
+// bouncerMove is one migration behind a PgBouncer.
+type bouncerMove struct {
+	pair                 pgtest.Pair
+	m                    core.Migration
+	pdb, rdb             string
+	role, password       string
+	bouncer              *pgbouncer.Bouncer
+	admin                core.DSN
+	toPrimary, toReplica core.BouncerEntry
+}
+
+const movePassword = "app pw"
+
+// newBouncerMove sets up replication of schema (with the workload's tables) from a fresh
+// database on the primary, grants the application role the same on both sides, starts a
+// PgBouncer and lets pghandoff's checks write its entry.
+func newBouncerMove(b testing.TB, pair pgtest.Pair, schema string) *bouncerMove {
+	mv := &bouncerMove{pair: pair, role: "app_" + pgcluster.RandomHex(4), password: movePassword}
+	for _, c := range []*pgtest.Cluster{pair.Primary, pair.Replica} {
+		mustExec(b, c, "postgres", `CREATE ROLE `+mv.role+` LOGIN PASSWORD '`+mv.password+`'`)
+		b.Cleanup(func() { _ = c.Exec(context.Background(), "postgres", `DROP ROLE IF EXISTS `+mv.role) })
+	}
+	mv.m, mv.pdb, mv.rdb = migration(b, pair)
+	grant := `GRANT ALL ON ALL TABLES IN SCHEMA public TO ` + mv.role + `; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ` + mv.role
+	mustExec(b, pair.Primary, mv.pdb, schema+";"+grant)
+	if _, err := core.Setup(ctxFor(b, time.Minute), core.SetupOptions{Migration: mv.m, PgDump: pgDump(b)}); err != nil {
+		b.Fatal(err)
+	}
+	mustExec(b, pair.Replica, mv.rdb, grant)
+	mv.bouncer = pgtest.Bouncer(b, pgbouncer.Options{Users: []pgbouncer.User{{Name: mv.role, Password: mv.password}}})
+	mv.admin = core.MustParseDSN(mv.bouncer.AdminDSN())
+	res, err := core.CheckBouncer(ctxFor(b, time.Minute), core.BouncerCheckOptions{Migration: mv.m, Admin: mv.admin,
+		File: mv.bouncer.Include, AppRoles: []string{mv.role}})
+	if err != nil {
+		b.Fatalf("pgbouncer checks: %v (%s): %+v\n%s", err, core.Hint(err), res, mv.bouncer.Log())
+	}
+	mv.toPrimary = res.Entry
+	if mv.toReplica, err = core.BouncerEntryFor(mv.pdb, mv.m.Replica, false); err != nil {
+		b.Fatal(err)
+	}
+	return mv
+}
+
+// appDSN is the application's connection string through PgBouncer: unnamed statements,
+// since PgBouncer 1.18 cannot carry named ones across transaction pooling's connections.
+func (mv *bouncerMove) appDSN() string {
+	return mv.bouncer.DSN(mv.role, mv.password, mv.pdb) + "&default_query_exec_mode=exec"
+}
+
+// startWorkload starts the workload through PgBouncer and waits for its first writes and a
+// ready replica.
+func (mv *bouncerMove) startWorkload(b testing.TB, clients int) *workload.Workload {
+	w, err := workload.Start(ctxFor(b, time.Minute), mv.appDSN(), clients)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Stop)
+	if err := w.WaitAcked(ctxFor(b, time.Minute), 300); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := core.Wait(ctxFor(b, time.Minute), core.WaitOptions{StatusOptions: core.StatusOptions{Migration: mv.m},
+		Interval: 200 * time.Millisecond, Timeout: time.Minute}); err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+func mustExec(b testing.TB, c *pgtest.Cluster, db, sql string) {
+	b.Helper()
+	if err := c.Exec(ctxFor(b, time.Minute), db, sql); err != nil {
+		b.Fatalf("%s: %v\n%s", c.Name, err, sql)
+	}
+}
