@@ -70,12 +70,12 @@ func newBouncerMove(b testing.TB, pair pgtest.Pair, schema string) *bouncerMove 
 	mustExec(b, pair.Replica, mv.rdb, grant)
 	mv.bouncer = pgtest.Bouncer(b, pgbouncer.Options{Users: []pgbouncer.User{{Name: mv.role, Password: mv.password}}})
 	mv.admin = core.MustParseDSN(mv.bouncer.AdminDSN())
-	res, err := core.CheckBouncer(ctxFor(b, time.Minute), core.BouncerCheckOptions{Migration: mv.m, Admin: mv.admin,
-		File: mv.bouncer.Include, AppRoles: []string{mv.role}})
+	mv.m.PgBouncer = core.PgBouncer{Admin: mv.admin, Config: mv.bouncer.Include}
+	res, err := core.ProxyCreate(ctxFor(b, time.Minute), core.ProxyCreateOptions{Migration: mv.m, MapRoles: []string{mv.role}})
 	if err != nil {
-		b.Fatalf("pgbouncer checks: %v (%s): %+v\n%s", err, core.Hint(err), res, mv.bouncer.Log())
+		b.Fatalf("proxy create with PgBouncer: %v (%s): %+v\n%s", err, core.Hint(err), res, mv.bouncer.Log())
 	}
-	mv.toPrimary = res.Entry
+	mv.toPrimary = res.PgBouncer.Entry
 	if mv.toReplica, err = core.BouncerEntryFor(mv.pdb, mv.m.Replica, false); err != nil {
 		b.Fatal(err)
 	}

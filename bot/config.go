@@ -106,6 +106,7 @@ type Migration struct {
 	Primary     SecretRef       `yaml:"primary"`
 	Replica     SecretRef       `yaml:"replica"`
 	Proxy       SecretRef       `yaml:"proxy"`
+	PgBouncer   PgBouncerConf   `yaml:"pgbouncer"`     // instead of the proxy
 	Channel     string          `yaml:"channel"`       // reports and alerts of this migration
 	MaxLagBytes int64           `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
 	Setup       SetupConfig     `yaml:"setup"`
@@ -113,6 +114,14 @@ type Migration struct {
 	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
 	Permissions Permissions     `yaml:"permissions"`
 	Approval    *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
+}
+
+// PgBouncerConf is the PgBouncer the application goes through, when traffic switches
+// through one instead of the proxy.
+type PgBouncerConf struct {
+	Admin    SecretRef `yaml:"admin"`    // its admin console's connection string
+	Config   string    `yaml:"config"`   // the file its configuration %includes, which pghandoff writes
+	Database string    `yaml:"database"` // the entry's name; the primary's database name when empty
 }
 
 // SetupConfig selects what setup replicates.

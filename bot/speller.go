@@ -29,6 +29,7 @@ var configKeys = map[core.Option]string{
 	core.OptReplicaIdentityFull: "setup.replica_identity_full", core.OptFailsafe: "cutover.failsafe",
 	core.OptMaxPause: "cutover.max_pause", core.OptMargin: "cutover.margin", core.OptMapRole: "cutover.map_roles",
 	core.OptRole: "cutover.fence_roles", core.OptMaxLag: "max_lag_bytes", core.OptPgDump: ".pg_dump",
+	core.OptPgBouncer: "pgbouncer.admin", core.OptPgBouncerConfig: "pgbouncer.config", core.OptPgBouncerDatabase: "pgbouncer.database",
 }
 
 // boolKeys are the config keys that are switches.

@@ -17,16 +17,21 @@ type Migration struct {
 	Primary DSN    // the old primary: the source of replication
 	Replica DSN    // the new primary: the target of replication
 	Proxy   DSN    // the postgres_fdw proxy in front of the primary, when there is one
+	// PgBouncer is the PgBouncer in front of the primary, when traffic switches through one
+	// instead of the proxy.
+	PgBouncer PgBouncer
 }
 
 // ConnectionOptions are the options that give a migration's servers: the primary, the
-// replica and the proxy.
-var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy}
+// replica, the proxy and PgBouncer's admin console. Their values hold secrets.
+var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy, OptPgBouncer}
 
 // NewMigration builds a migration from its name and the connection string given for each of
-// its servers, keyed by ConnectionOptions (a server left out, or given "", is not set). Every
-// front end builds its migrations here; mask ConnectionSecrets first. The error names each
-// option that cannot be used (InvalidOptionError, several joined), never the string.
+// its servers, keyed by ConnectionOptions (a server left out, or given "", is not set), and
+// PgBouncer's other settings, keyed by PgBouncerSettings (which are not secret). Every front
+// end builds its migrations here; mask ConnectionSecrets of the connection strings first. The
+// error names each option that cannot be used (InvalidOptionError, several joined), never
+// the string.
 func NewMigration(name string, conns map[Option]string) (Migration, error) {
 	m := Migration{Name: name}
 	var errs []error
@@ -34,11 +39,12 @@ func NewMigration(name string, conns map[Option]string) (Migration, error) {
 		errs = append(errs, &InvalidOptionError{Option: OptName, Reason: err.Error()})
 	}
 	for opt := range conns {
-		if !slices.Contains(ConnectionOptions, opt) {
+		if !slices.Contains(ConnectionOptions, opt) && !slices.Contains(PgBouncerSettings, opt) {
 			errs = append(errs, &InvalidOptionError{Option: opt, Reason: "is not a connection option"})
 		}
 	}
-	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy} // in the order of ConnectionOptions
+	m.PgBouncer.Config, m.PgBouncer.Database = strings.TrimSpace(conns[OptPgBouncerConfig]), strings.TrimSpace(conns[OptPgBouncerDatabase])
+	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy, &m.PgBouncer.Admin} // in the order of ConnectionOptions
 	for i, opt := range ConnectionOptions {
 		raw := conns[opt]
 		if strings.TrimSpace(raw) == "" {
@@ -50,7 +56,7 @@ func NewMigration(name string, conns map[Option]string) (Migration, error) {
 		}
 		*targets[i] = d
 	}
-	return m, errors.Join(errs...)
+	return m, errors.Join(append(errs, m.checkStrategy()...)...)
 }
 
 // validName: the name becomes a replication slot name, which allows only these characters.
@@ -96,6 +102,8 @@ func (m Migration) dsn(role string) DSN {
 		return m.Replica
 	case roleProxy:
 		return m.Proxy
+	case roleBouncer:
+		return m.PgBouncer.Admin
 	}
 	return DSN{}
 }

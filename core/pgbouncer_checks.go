@@ -6,27 +6,32 @@ import (
 	"time"
 )
 
-// BouncerCheckOptions are what `proxy create --pgbouncer` checks before it owns an entry.
-type BouncerCheckOptions struct {
+// bouncerCheckOptions are what `proxy create` with PgBouncer checks before it owns an entry.
+type bouncerCheckOptions struct {
 	Migration // Primary: where the entry points now; Replica: where cutover will point it
 	Admin     DSN
 	File      string // the file pghandoff owns, which PgBouncer's configuration %includes
-	// Database names the entry: the database the application asks PgBouncer for. The
-	// primary's database name when empty.
-	Database string
+	Database  string // the entry's name: the database the application asks PgBouncer for
 	// ForceUser writes the DSN's user and password into the entry (PgBouncer's forced user):
-	// every client then reaches the server as that user.
+	// every client then reaches the server as that user. Kept from the file's entry, when it
+	// has one.
 	ForceUser bool
 	// AppRoles are the application's roles, which must be able to log in through PgBouncer
 	// to the new primary too. The users of the entry's pools when empty.
 	AppRoles []string
-	MaxPause time.Duration // the cutover's; 5s when 0
+	MaxPause time.Duration // the cutover's
 	// DryRun checks without writing the file or reloading PgBouncer.
 	DryRun bool
 }
 
-// BouncerCheckResult is every finding, and the entry as checked (its password never
-// marshalled).
+// newBouncerCheckOptions are the checks' options for migration m.
+func newBouncerCheckOptions(m Migration, maxPause time.Duration) bouncerCheckOptions {
+	return bouncerCheckOptions{Migration: m, Admin: m.PgBouncer.Admin, File: m.PgBouncer.Config, Database: m.bouncerEntry(),
+		MaxPause: maxPause}
+}
+
+// BouncerCheckResult is every finding of proxy create's checks with PgBouncer, and the entry
+// as checked (its password never marshalled).
 type BouncerCheckResult struct {
 	OK      bool             `json:"ok"` // no check failed
 	Checks  []Check          `json:"checks"`
@@ -34,48 +39,21 @@ type BouncerCheckResult struct {
 	Entry   BouncerEntry     `json:"entry"`
 	Loaded  *BouncerDatabase `json:"loaded,omitempty"` // the entry as PgBouncer has it after RELOAD
 	Roles   []string         `json:"roles,omitempty"`  // the application roles checked
+	// Written: the file was written and reloaded; false when the entry was already in place.
+	Written bool `json:"written"`
 	// Settings are PgBouncer's settings that the checks read.
 	Settings map[string]string `json:"settings,omitempty"`
 }
 
-// CheckBouncer makes the checks of `proxy create --pgbouncer`, read-only ones first, then
-// (unless DryRun, and only if none failed) writes the entry pointing at the primary,
+// bouncerChecker makes the checks of `proxy create` with PgBouncer, read-only ones first,
+// then (unless DryRun, and only if none failed) writes the entry pointing at the primary,
 // RELOADs and confirms it in SHOW DATABASES: the proof that the file is writable and
-// included. It returns the result, and an ErrRefused error naming the first failure.
-func CheckBouncer(ctx context.Context, opts BouncerCheckOptions) (*BouncerCheckResult, error) {
-	if err := opts.requireRoles(rolePrimary, roleReplica); err != nil {
-		return nil, err
-	}
-	if opts.Database == "" {
-		opts.Database = opts.Primary.Database()
-	}
-	if opts.MaxPause <= 0 {
-		opts.MaxPause = 5 * time.Second
-	}
-	b, err := OpenBouncer(ctx, opts.Admin)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	s, err := beginOperation(ctx, "proxy create", opts.Migration, Execution{DryRun: true}, rolePrimary, roleReplica)
-	if err != nil {
-		return nil, err
-	}
-	defer s.close()
-	c := &bouncerChecker{opts: opts, b: b, primary: s.primary, replica: s.replica, res: &BouncerCheckResult{OK: true}}
-	if err := c.run(ctx); err != nil {
-		return c.res, err
-	}
-	if failed := c.failed(); len(failed) > 0 {
-		return c.res, refused(failed[0].Remedy, "%s", failed[0].Detail)
-	}
-	return c.res, nil
-}
-
+// included. It never takes over an entry that points elsewhere than the primary.
 type bouncerChecker struct {
-	opts             BouncerCheckOptions
+	opts             bouncerCheckOptions
 	b                *Bouncer
 	primary, replica *server
+	r                *runner
 	res              *BouncerCheckResult
 	cfg              map[string]string
 }
@@ -95,6 +73,14 @@ func (c *bouncerChecker) failed() []Check {
 		}
 	}
 	return out
+}
+
+// refusal is an ErrRefused error naming the first failed check, or nil.
+func (c *bouncerChecker) refusal() error {
+	if failed := c.failed(); len(failed) > 0 {
+		return refused(failed[0].Remedy, "%s", failed[0].Detail)
+	}
+	return nil
 }
 
 func (c *bouncerChecker) run(ctx context.Context) error {
@@ -117,7 +103,23 @@ func (c *bouncerChecker) run(ctx context.Context) error {
 		}
 	}
 	if len(c.failed()) > 0 || c.opts.DryRun {
-		return c.checkFileDry()
+		return c.checkFileDry(ctx)
 	}
 	return c.checkFile(ctx)
+}
+
+// checkSwitchSettings refuses a switch through PgBouncer whose settings have changed since
+// proxy create checked them: session pooling, or clients dropped before the pause can end.
+func checkSwitchSettings(ctx context.Context, b *Bouncer, m Migration, maxPause time.Duration) error {
+	c := &bouncerChecker{opts: newBouncerCheckOptions(m, maxPause), b: b, res: &BouncerCheckResult{OK: true}}
+	var err error
+	if c.cfg, err = b.Config(ctx); err != nil {
+		return err
+	}
+	for _, check := range []func(context.Context) error{c.checkPoolMode, c.checkWaitTimeout} {
+		if err := check(ctx); err != nil {
+			return err
+		}
+	}
+	return c.refusal()
 }

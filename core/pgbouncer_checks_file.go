@@ -20,6 +20,15 @@ func (c *bouncerChecker) checkFile(ctx context.Context) error {
 	if ok, err := c.checkCurrentTarget(ctx); err != nil || !ok {
 		return err
 	}
+	if db, inPlace, err := c.entryInPlace(ctx); err != nil || inPlace {
+		if inPlace {
+			c.res.Loaded = &db
+			c.add("include file", CheckPass, fmt.Sprintf("%s already holds the entry and PgBouncer has it loaded: %s", c.opts.File, c.res.Entry), Remedy{})
+		}
+		return err
+	}
+	c.recordWrite(ctx)
+	c.res.Written = true
 	if err := WriteBouncerEntry(c.opts.File, c.res.Entry); err != nil {
 		c.add("include file", CheckFail, fmt.Sprintf("could not write %s: %v", c.opts.File, err),
 			orRemedy(Hint(err), remedy("give pghandoff write access to the file and its directory (it replaces the file by renaming a new one over it)")))
@@ -33,6 +42,22 @@ func (c *bouncerChecker) checkFile(ctx context.Context) error {
 	c.res.Loaded = &db
 	c.add("include file", CheckPass, fmt.Sprintf("wrote %s and PgBouncer loaded it: %s", c.opts.File, c.res.Entry), Remedy{})
 	return nil
+}
+
+// entryInPlace reports whether the file and PgBouncer both have the entry as it would be
+// written: nothing to write then.
+func (c *bouncerChecker) entryInPlace(ctx context.Context) (BouncerDatabase, bool, error) {
+	st, err := ReadBouncerState(ctx, c.b, c.opts.Database, c.opts.File)
+	if err != nil || !st.Consistent {
+		return st.Loaded, false, err
+	}
+	return st.Loaded, c.res.Entry.matches(st.Loaded), nil
+}
+
+// recordWrite records, for the result and dry-run, what writing the entry does.
+func (c *bouncerChecker) recordWrite(ctx context.Context) {
+	c.r.recordAs(ctx, roleBouncer, fmt.Sprintf("write %s: %s", c.opts.File, c.res.Entry))
+	c.r.recordAs(ctx, roleBouncer, "RELOAD")
 }
 
 // checkCurrentTarget refuses an entry that is paused, or points elsewhere than the primary.
@@ -91,7 +116,10 @@ func (e BouncerEntry) pointsAtLoaded(db BouncerDatabase, dsn DSN) bool {
 
 // checkFileDry checks, without writing, that the file's directory is writable and that
 // PgBouncer's configuration includes the file (when pghandoff can read it).
-func (c *bouncerChecker) checkFileDry() error {
+func (c *bouncerChecker) checkFileDry(ctx context.Context) error {
+	if c.opts.DryRun {
+		c.recordWrite(ctx)
+	}
 	dir := filepath.Dir(c.opts.File)
 	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
 		c.add("include file", CheckFail, fmt.Sprintf("cannot write in %s: %v", dir, err),

@@ -26,14 +26,7 @@ const appPassword = `app "pw"`
 func newAppEnv(t *testing.T, grantOnReplica bool) *appEnv {
 	t.Helper()
 	pair := pgtest.Pairs(t)[0]
-	role := "app_" + pgcluster.RandomHex(4)
-	for _, c := range []*pgtest.Cluster{pair.Primary, pair.Replica} {
-		if err := c.Exec(ctxFor(t, time.Minute), "postgres", `CREATE ROLE `+role+` LOGIN PASSWORD '`+appPassword+`'`); err != nil {
-			t.Fatal(err)
-		}
-		// Registered before the databases, so that it runs after they are dropped.
-		t.Cleanup(func() { _ = c.Exec(ctxFor(t, time.Minute), "postgres", `DROP ROLE IF EXISTS `+role) })
-	}
+	role := newAppRole(t, pair)
 	e := &appEnv{env: newEnv(t, pair), role: role, password: appPassword}
 	table := `CREATE TABLE public.items (id serial PRIMARY KEY, v int);`
 	grant := `GRANT SELECT, INSERT, UPDATE ON public.items TO ` + role + `; GRANT USAGE ON SEQUENCE public.items_id_seq TO ` + role
@@ -46,14 +39,41 @@ func newAppEnv(t *testing.T, grantOnReplica bool) *appEnv {
 	return e
 }
 
+// newAppRole creates an application role with appPassword on both clusters of pair, dropped
+// when the test ends. Call it before making the test's databases, so that it is dropped after.
+func newAppRole(t *testing.T, pair pgtest.Pair) string {
+	t.Helper()
+	role := "app_" + pgcluster.RandomHex(4)
+	for _, c := range []*pgtest.Cluster{pair.Primary, pair.Replica} {
+		if err := c.Exec(ctxFor(t, time.Minute), "postgres", `CREATE ROLE `+role+` LOGIN PASSWORD '`+appPassword+`'`); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Exec(ctxFor(t, time.Minute), "postgres", `DROP ROLE IF EXISTS `+role) })
+	}
+	return role
+}
+
 // bouncer starts a PgBouncer that knows the application role's password in clear.
 func (e *appEnv) bouncer(opts pgbouncer.Options) *pgbouncer.Bouncer {
 	opts.Users = append(opts.Users, pgbouncer.User{Name: e.role, Password: e.password})
 	return pgtest.Bouncer(e.t, opts)
 }
 
-func (e *appEnv) checkOptions(b *pgbouncer.Bouncer) core.BouncerCheckOptions {
-	return core.BouncerCheckOptions{Migration: e.m, Admin: core.MustParseDSN(b.AdminDSN()), File: b.Include, AppRoles: []string{e.role}}
+// checkOptions are proxy create's options with PgBouncer b, naming the application's role.
+func (e *appEnv) checkOptions(b *pgbouncer.Bouncer) core.ProxyCreateOptions {
+	m := e.m
+	m.PgBouncer = core.PgBouncer{Admin: core.MustParseDSN(b.AdminDSN()), Config: b.Include}
+	return core.ProxyCreateOptions{Migration: m, MapRoles: []string{e.role}}
+}
+
+// checkBouncer runs proxy create with PgBouncer and returns what its checks found.
+func checkBouncer(t *testing.T, o core.ProxyCreateOptions) (*core.BouncerCheckResult, error) {
+	t.Helper()
+	res, err := core.ProxyCreate(ctxFor(t, time.Minute), o)
+	if res == nil || res.PgBouncer == nil {
+		return nil, err
+	}
+	return res.PgBouncer, err
 }
 
 // checkStatus is the status of the named check in a result.
@@ -73,7 +93,7 @@ func TestCheckBouncerPasses(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t, true)
 	b := e.bouncer(pgbouncer.Options{})
-	res, err := core.CheckBouncer(ctxFor(t, time.Minute), e.checkOptions(b))
+	res, err := checkBouncer(t, e.checkOptions(b))
 	if err != nil || !res.OK || res.Loaded == nil {
 		t.Fatalf("%v (%s): %+v\n%s", err, core.Hint(err), res, b.Log())
 	}
@@ -86,7 +106,7 @@ func TestCheckBouncerPasses(t *testing.T) {
 	if _, err := conn.Exec(ctxFor(t, time.Minute), `INSERT INTO public.items (v) VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
-	again, err := core.CheckBouncer(ctxFor(t, time.Minute), e.checkOptions(b))
+	again, err := checkBouncer(t, e.checkOptions(b))
 	if err != nil || !again.OK {
 		t.Fatalf("checked again with the entry in place: %v %+v", err, again)
 	}
@@ -100,18 +120,18 @@ func TestCheckBouncerRefusals(t *testing.T) {
 		name, check    string
 		grantOnReplica bool
 		opts           pgbouncer.Options
-		tweak          func(e *appEnv, b *pgbouncer.Bouncer, o *core.BouncerCheckOptions)
+		tweak          func(e *appEnv, b *pgbouncer.Bouncer, o *core.ProxyCreateOptions)
 	}{
 		{name: "session pooling", check: "pool mode", grantOnReplica: true, opts: pgbouncer.Options{PoolMode: "session"}},
 		{name: "not an admin", check: "pgbouncer admin", grantOnReplica: true,
 			opts: pgbouncer.Options{Users: []pgbouncer.User{{Name: "watcher", Password: "w"}}, Settings: []string{"stats_users = watcher"}},
-			tweak: func(e *appEnv, b *pgbouncer.Bouncer, o *core.BouncerCheckOptions) {
-				o.Admin = core.MustParseDSN(b.DSN("watcher", "w", "pgbouncer"))
+			tweak: func(e *appEnv, b *pgbouncer.Bouncer, o *core.ProxyCreateOptions) {
+				o.PgBouncer.Admin = core.MustParseDSN(b.DSN("watcher", "w", "pgbouncer"))
 			}},
 		{name: "privileges missing on the new primary", check: "application roles"},
 		{name: "role missing on the new primary", check: "application roles", grantOnReplica: true,
-			tweak: func(e *appEnv, b *pgbouncer.Bouncer, o *core.BouncerCheckOptions) {
-				o.AppRoles = []string{"nobody_" + e.role}
+			tweak: func(e *appEnv, b *pgbouncer.Bouncer, o *core.ProxyCreateOptions) {
+				o.MapRoles = []string{"nobody_" + e.role}
 			}},
 		{name: "query_wait_timeout under the max pause", check: "query wait timeout", grantOnReplica: true,
 			opts: pgbouncer.Options{Settings: []string{"query_wait_timeout = 3"}}},
@@ -143,7 +163,7 @@ func TestCheckBouncerRefusals(t *testing.T) {
 				}
 			}
 			before := readFile(t, b.Include)
-			res, err := core.CheckBouncer(ctxFor(t, time.Minute), o)
+			res, err := checkBouncer(t, o)
 			if !errors.Is(err, core.ErrRefused) || core.Hint(err).IsZero() || res == nil || res.OK {
 				t.Fatalf("got %v (hint %q), want a refusal with a remedy: %+v", err, core.Hint(err), res)
 			}
@@ -174,7 +194,7 @@ func TestCheckBouncerSCRAMSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := pgtest.Bouncer(t, pgbouncer.Options{Users: []pgbouncer.User{{Name: e.role, Password: secret}}})
-	res, err := core.CheckBouncer(ctxFor(t, time.Minute), e.checkOptions(b))
+	res, err := checkBouncer(t, e.checkOptions(b))
 	if !errors.Is(err, core.ErrRefused) || checkStatus(res, "server auth") != core.CheckFail {
 		t.Fatalf("with another salt on the new primary: %v %+v", err, res)
 	}
@@ -182,7 +202,7 @@ func TestCheckBouncerSCRAMSecrets(t *testing.T) {
 		t.Fatal("the error shows the secret")
 	}
 	e.execReplica(`ALTER ROLE ` + e.role + ` PASSWORD '` + secret + `'`)
-	if res, err = core.CheckBouncer(ctxFor(t, time.Minute), e.checkOptions(b)); err != nil || !res.OK {
+	if res, err = checkBouncer(t, e.checkOptions(b)); err != nil || !res.OK {
 		t.Fatalf("with the same secret: %v (%s) %+v", err, core.Hint(err), res)
 	}
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/pghandoff/pghandoff/core"
 )
 
-// The watchdog tests run the test binary itself as two other processes: the watchdog
-// (what pghandoff's hidden subcommand does) and a pauser (what a cutover does: start a
-// watchdog, PAUSE, carry on), so that the process that paused can be killed or frozen.
+// The watchdog tests run the test binary itself as other processes: the watchdog (what
+// pghandoff's hidden subcommand does), a pauser (start a watchdog, PAUSE, carry on) and a
+// cutover, so that the process that paused can be killed or frozen.
 const helperEnv = "PGHANDOFF_TEST_HELPER"
 
 // TestBouncerHelperProcess does nothing in a test run: it is the entry point of those
@@ -35,7 +35,32 @@ func TestBouncerHelperProcess(t *testing.T) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "cutover":
+		if err := runCutover(os.Stdin); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+}
+
+// cutoverOrder is what the cutover process is told on its standard input.
+type cutoverOrder struct {
+	Name, Primary, Replica, Admin, Config string
+	MaxPause                              time.Duration
+}
+
+// runCutover cuts over through PgBouncer, its watchdog another helper process.
+func runCutover(in io.Reader) error {
+	var o cutoverOrder
+	if err := json.NewDecoder(in).Decode(&o); err != nil {
+		return err
+	}
+	m := core.Migration{Name: o.Name, Primary: core.MustParseDSN(o.Primary), Replica: core.MustParseDSN(o.Replica),
+		PgBouncer: core.PgBouncer{Admin: core.MustParseDSN(o.Admin), Config: o.Config}}
+	_, err := core.Cutover(context.Background(), core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: m,
+		MaxPause: o.MaxPause, Watchdog: func() *exec.Cmd { return helperCommand("watchdog") }}})
+	return err
 }
 
 // helperCommand runs the test binary as one of the helper processes.

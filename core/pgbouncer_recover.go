@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // BouncerState is where a PgBouncer entry points, read from both places that say so: what
 // PgBouncer has loaded (SHOW DATABASES) and what the file holds (what the next RELOAD or
-// restart loads). Outcomes are read, never inferred: every pghandoff run that finds a pause
-// it did not make starts here.
+// restart loads). Outcomes are read, never inferred: every pghandoff run with PgBouncer
+// starts here (settleBouncer).
 type BouncerState struct {
 	Loaded BouncerDatabase `json:"loaded"`
 	Found  bool            `json:"found"` // PgBouncer has the entry loaded
@@ -55,40 +54,6 @@ func (b *Bouncer) watchdogConnected(ctx context.Context, name string) (bool, err
 		}
 	}
 	return false, nil
-}
-
-// ResumeStalePause is what a pghandoff run does first when it finds the entry paused: a
-// pause whose watchdog is still connected is waited for (it ends by the watchdog's limit,
-// bounded here by ctx); a pause nobody owns any more is resumed, provided the file and
-// PgBouncer agree on where the entry points. When they disagree, a repoint was cut off
-// half-way, and resuming would send the application wherever RELOAD last left it: that is
-// refused with both places named, for the cutover's recorded state to settle. It reports
-// whether it resumed.
-func ResumeStalePause(ctx context.Context, admin DSN, name, file string) (bool, error) {
-	b, err := OpenBouncer(ctx, admin)
-	if err != nil {
-		return false, err
-	}
-	defer b.Close()
-	for {
-		st, err := ReadBouncerState(ctx, b, name, file)
-		if err != nil {
-			return false, err
-		}
-		switch {
-		case !st.Found || !st.Loaded.Paused:
-			return false, nil
-		case st.Watchdog:
-			if err := sleep(ctx, 200*time.Millisecond); err != nil {
-				return false, fmt.Errorf("a pghandoff watchdog still holds PgBouncer's pause of %s: %w", name, err)
-			}
-		case !st.Consistent:
-			return false, refused(remedy("run ", CmdCutover, " again: it reads where the migration stands and finishes or rolls back the switch"),
-				"PgBouncer's entry %s is paused and points at %s, but the file points at %s", name, loadedTarget(st.Loaded), fileTarget(st.File))
-		default:
-			return true, b.Resume(ctx, name)
-		}
-	}
 }
 
 func loadedTarget(db BouncerDatabase) string {

@@ -31,10 +31,19 @@ func (b *Bouncer) Version(ctx context.Context) (BouncerVersion, error) {
 	if len(rows) != 1 {
 		return BouncerVersion{}, fmt.Errorf("pgbouncer SHOW VERSION: %d rows", len(rows))
 	}
-	v := BouncerVersion{Text: rows[0]["version"]}
-	m := versionNumbers.FindStringSubmatch(v.Text)
+	v, err := parseBouncerVersion(rows[0]["version"])
+	if err != nil {
+		return v, fmt.Errorf("pgbouncer SHOW VERSION: %w", err)
+	}
+	return v, nil
+}
+
+// parseBouncerVersion reads a version: "PgBouncer 1.18.0", or "1.18.0".
+func parseBouncerVersion(text string) (BouncerVersion, error) {
+	v := BouncerVersion{Text: text}
+	m := versionNumbers.FindStringSubmatch(text)
 	if m == nil {
-		return v, fmt.Errorf("pgbouncer SHOW VERSION: no version number in %q", v.Text)
+		return v, fmt.Errorf("no version number in %q", text)
 	}
 	v.Major, _ = strconv.Atoi(m[1])
 	v.Minor, _ = strconv.Atoi(m[2])

@@ -174,29 +174,48 @@ func TestBouncerWatchdogRefusesRepointAfterItsLimit(t *testing.T) {
 	}
 }
 
-// The next run resumes a pause that nobody owns any more, and refuses one whose file and
-// PgBouncer disagree.
+// The next run resumes a pause that nobody owns any more; a file cut off half-way by a
+// repoint is set back to what PgBouncer has loaded first (what the application's traffic
+// follows), and an entry loaded pointing at neither of the migration's servers is refused.
 func TestResumeStalePause(t *testing.T) {
 	t.Parallel()
 	e := newBouncerEnv(t, pgbouncer.Options{})
 	ctx := ctxFor(t, time.Minute)
+	replica := e.otherDatabase()
+	m := core.Migration{Primary: core.MustParseDSN(e.cluster.DSN(e.db)), Replica: core.MustParseDSN(e.cluster.DSN(replica.DBName)),
+		PgBouncer: core.PgBouncer{Admin: e.admin, Config: e.b.Include, Database: e.db}}
 	if err := e.bouncer().Pause(ctx, e.db); err != nil {
 		t.Fatal(err)
 	}
-	if err := core.WriteBouncerEntry(e.b.Include, e.otherDatabase()); err != nil {
+	if err := core.WriteBouncerEntry(e.b.Include, replica); err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := core.ResumeStalePause(ctx, e.admin, e.db, e.b.Include)
-	if resumed || !errors.Is(err, core.ErrRefused) || !e.paused() {
-		t.Fatalf("with the file pointing elsewhere: resumed %v, %v", resumed, err)
+	done, err := core.ResumeStalePause(ctx, m)
+	if err != nil || len(done) != 2 || e.paused() {
+		t.Fatalf("with the file pointing at the replica, PgBouncer at the primary: %v, %v", done, err)
+	}
+	if st := e.state(); !st.Consistent || st.File.DBName != e.db {
+		t.Fatalf("the file was not set back to the primary: %+v", st)
+	}
+	t.Logf("settled: %v", done)
+	if done, err := core.ResumeStalePause(ctx, m); len(done) != 0 || err != nil {
+		t.Fatalf("again: %v, %v", done, err)
+	}
+	elsewhere := e.entry
+	elsewhere.DBName = "postgres"
+	if err := core.WriteBouncerEntry(e.b.Include, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.bouncer().ReloadAndConfirm(ctx, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.bouncer().Pause(ctx, e.db); err != nil {
+		t.Fatal(err)
 	}
 	if err := core.WriteBouncerEntry(e.b.Include, e.entry); err != nil {
 		t.Fatal(err)
 	}
-	if resumed, err := core.ResumeStalePause(ctx, e.admin, e.db, e.b.Include); !resumed || err != nil || e.paused() {
-		t.Fatalf("resumed %v, %v", resumed, err)
-	}
-	if resumed, err := core.ResumeStalePause(ctx, e.admin, e.db, e.b.Include); resumed || err != nil {
-		t.Fatalf("again: resumed %v, %v", resumed, err)
+	if done, err := core.ResumeStalePause(ctx, m); !errors.Is(err, core.ErrRefused) || !e.paused() {
+		t.Fatalf("with PgBouncer's entry at neither server: %v, %v", done, err)
 	}
 }

@@ -41,6 +41,9 @@ const (
 	OptMapRole             Option = "map-role"
 	OptRole                Option = "role"
 	OptForce               Option = "force"
+	OptPgBouncer           Option = "pgbouncer"
+	OptPgBouncerConfig     Option = "pgbouncer-config"
+	OptPgBouncerDatabase   Option = "pgbouncer-database"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -48,7 +51,8 @@ func Options() []Option {
 	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptSchemas, OptExcludeTables,
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
-		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce}
+		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce,
+		OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase}
 }
 
 // Command is an operation a remedy tells the user to run.

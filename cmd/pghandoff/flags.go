@@ -30,7 +30,17 @@ var (
 	primaryFlag = serverFlag{core.OptPrimary, "PGHANDOFF_PRIMARY", "connection string of the primary (the old server, source of replication)", nil}
 	replicaFlag = serverFlag{core.OptReplica, "PGHANDOFF_REPLICA", "connection string of the replica (the new server, target of replication)", nil}
 	proxyFlag   = serverFlag{core.OptProxy, "PGHANDOFF_PROXY", "connection string of the postgres_fdw proxy the application talks to", nil}
+	// PgBouncer instead of the proxy: its admin console, the file it %includes, the entry.
+	pgbouncerFlag = serverFlag{core.OptPgBouncer, "PGHANDOFF_PGBOUNCER",
+		"connection string of PgBouncer's admin console (database pgbouncer, an admin_users user), when the application goes through PgBouncer instead of the proxy", nil}
+	pgbouncerConfigFlag = serverFlag{core.OptPgBouncerConfig, "PGHANDOFF_PGBOUNCER_CONFIG",
+		"with --pgbouncer: the file PgBouncer's configuration %includes, where pghandoff writes the database entry", nil}
+	pgbouncerDatabaseFlag = serverFlag{core.OptPgBouncerDatabase, "PGHANDOFF_PGBOUNCER_DATABASE",
+		"with --pgbouncer: the name of PgBouncer's database entry (default: the primary's database name)", nil}
 )
+
+// bouncerFlags are the flags that name PgBouncer, for the commands that switch through it.
+var bouncerFlags = []serverFlag{pgbouncerFlag, pgbouncerConfigFlag, pgbouncerDatabaseFlag}
 
 // addFlags adds the DSN flags a command uses, and --name.
 func (s *servers) addFlags(cmd *cobra.Command, flags ...serverFlag) {
@@ -62,7 +72,9 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 		if value == "" {
 			value = a.getenv(f.env)
 		}
-		a.secrets.Add(core.ConnectionSecrets(value)...)
+		if slices.Contains(core.ConnectionOptions, f.opt) { // a file name or an entry is no secret
+			a.secrets.Add(core.ConnectionSecrets(value)...)
+		}
 		conns[f.opt] = value
 		if value == "" && i < len(required) {
 			missing = append(missing, "--"+string(f.opt))
@@ -76,6 +88,16 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 		return m, &usageError{cmd: cmd, err: fmt.Errorf("missing %s (or the environment variables they read)", strings.Join(missing, ", "))}
 	}
 	return m, nil
+}
+
+// switchMigration resolves the servers of a command that works on what traffic goes
+// through: required and optional ones, and either the proxy or --pgbouncer.
+func (a *app) switchMigration(cmd *cobra.Command, s *servers, required []serverFlag, optional ...serverFlag) (core.Migration, error) {
+	m, err := a.migrationWith(cmd, s, required, slices.Concat(optional, []serverFlag{proxyFlag}, bouncerFlags))
+	if err == nil && m.Proxy.IsZero() && m.PgBouncer.Admin.IsZero() {
+		err = &usageError{cmd: cmd, err: fmt.Errorf("missing --proxy or --pgbouncer (or the environment variables they read): what the application's traffic goes through")}
+	}
+	return m, err
 }
 
 // withHelp is f with another help text, for a command that uses the server differently.

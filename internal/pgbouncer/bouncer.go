@@ -25,14 +25,14 @@ import (
 
 // InstallHint is what to run when PgBouncer is missing.
 const InstallHint = "apt-get install -y pgbouncer (then stop the service the package may start: " +
-	"systemctl disable --now pgbouncer), or set PGHANDOFF_PGBOUNCER to the binary"
+	"systemctl disable --now pgbouncer), or set PGHANDOFF_PGBOUNCER_BIN to the binary"
 
-// Binary returns the pgbouncer executable: PGHANDOFF_PGBOUNCER, else the PATH, else the
+// Binary returns the pgbouncer executable: PGHANDOFF_PGBOUNCER_BIN, else the PATH, else the
 // Debian package's /usr/sbin/pgbouncer (not on a non-root PATH).
 func Binary() (string, error) {
-	if p := os.Getenv("PGHANDOFF_PGBOUNCER"); p != "" {
+	if p := os.Getenv("PGHANDOFF_PGBOUNCER_BIN"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("PGHANDOFF_PGBOUNCER: %w: %s", err, InstallHint)
+			return "", fmt.Errorf("PGHANDOFF_PGBOUNCER_BIN: %w: %s", err, InstallHint)
 		}
 		return p, nil
 	}
