@@ -14,9 +14,9 @@ import (
 	"github.com/pghandoff/pghandoff/internal/workload"
 )
 
-// The PgBouncer strategy by hand: a migration replicating, an application role of the same
+// The PgBouncer strategy: a migration replicating, an application role of the same
 // password on both servers, and a PgBouncer in transaction pooling whose entry pghandoff's
-// checks wrote, pointing at the primary.
+// proxy create wrote, pointing at the primary.
 
 const watchdogEnv = "PGHANDOFF_BENCH_WATCHDOG"
 
@@ -41,20 +41,19 @@ func watchdogCommand() *exec.Cmd {
 
 // bouncerMove is one migration behind a PgBouncer.
 type bouncerMove struct {
-	pair                 pgtest.Pair
-	m                    core.Migration
-	pdb, rdb             string
-	role, password       string
-	bouncer              *pgbouncer.Bouncer
-	admin                core.DSN
-	toPrimary, toReplica core.BouncerEntry
+	pair           pgtest.Pair
+	m              core.Migration
+	pdb, rdb       string
+	role, password string
+	bouncer        *pgbouncer.Bouncer
+	admin          core.DSN
 }
 
 const movePassword = "app pw"
 
 // newBouncerMove sets up replication of schema (with the workload's tables) from a fresh
 // database on the primary, grants the application role the same on both sides, starts a
-// PgBouncer and lets pghandoff's checks write its entry.
+// PgBouncer and lets proxy create take over its entry.
 func newBouncerMove(b testing.TB, pair pgtest.Pair, schema string) *bouncerMove {
 	mv := &bouncerMove{pair: pair, role: "app_" + pgcluster.RandomHex(4), password: movePassword}
 	for _, c := range []*pgtest.Cluster{pair.Primary, pair.Replica} {
@@ -74,10 +73,6 @@ func newBouncerMove(b testing.TB, pair pgtest.Pair, schema string) *bouncerMove 
 	res, err := core.ProxyCreate(ctxFor(b, time.Minute), core.ProxyCreateOptions{Migration: mv.m, MapRoles: []string{mv.role}})
 	if err != nil {
 		b.Fatalf("proxy create with PgBouncer: %v (%s): %+v\n%s", err, core.Hint(err), res, mv.bouncer.Log())
-	}
-	mv.toPrimary = res.PgBouncer.Entry
-	if mv.toReplica, err = core.BouncerEntryFor(mv.pdb, mv.m.Replica, false); err != nil {
-		b.Fatal(err)
 	}
 	return mv
 }

@@ -19,7 +19,7 @@ CREATE TABLE public.semantics (k int PRIMARY KEY, n int NOT NULL);
 INSERT INTO public.semantics VALUES (0, 0);
 CREATE SEQUENCE public.tickets`
 
-// The whole switch by hand, with the PgBouncer groundwork: writers through PgBouncer to the
+// The switch through PgBouncer, as cutover makes it: writers through PgBouncer to the
 // primary, then PAUSE, the sentinel through replication, the sequences, the entry
 // repointed at the replica and confirmed, RESUME. Every acknowledged write is on the new
 // primary, none reached the old one after the switch, and the application's semantics hold
@@ -31,13 +31,13 @@ func TestBouncerSwitchSpike(t *testing.T) {
 			mv := newBouncerMove(t, pair, workload.Schema+semanticsSchema)
 			ticket := checkSemantics(t, mv, 1)
 			w := mv.startWorkload(t, 8)
-			f, err := mv.switchOver(ctxFor(t, time.Minute), 5*time.Second)
+			p, err := mv.cutover(ctxFor(t, time.Minute), 5*time.Second)
 			split := time.Now()
 			if err != nil {
-				t.Fatalf("switch: %v\n%s", err, mv.bouncer.Log())
+				t.Fatalf("cutover: %v\n%s", err, mv.bouncer.Log())
 			}
-			t.Logf("paused %.1f ms: PAUSE drained in %.1f, sentinel %.1f, sequences %.1f, repoint %.1f, RESUME %.1f; %d clients queued; sentinel at %s",
-				f.PauseMS, f.DrainMS, f.CatchUpMS, f.SequencesMS, f.RepointMS, f.ResumeMS, f.Waiting, f.SentinelLSN)
+			t.Logf("paused %.1f ms: PAUSE drained in %.1f, sentinel %.1f; %d clients queued; sentinel at %s",
+				p.PauseMS, p.LockMS, p.CatchUpMS, p.WaitedStatements, p.SentinelLSN)
 			if err := w.WaitAcked(ctxFor(t, time.Minute), 300); err != nil {
 				t.Fatal(err)
 			}
