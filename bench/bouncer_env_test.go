@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -17,27 +15,6 @@ import (
 // The PgBouncer strategy: a migration replicating, an application role of the same
 // password on both servers, and a PgBouncer in transaction pooling whose entry pghandoff's
 // proxy create wrote, pointing at the primary.
-
-const watchdogEnv = "PGHANDOFF_BENCH_WATCHDOG"
-
-// TestBenchWatchdogProcess does nothing in a test run: when the test binary runs itself
-// with PGHANDOFF_BENCH_WATCHDOG set, it is the watchdog (what pghandoff's hidden subcommand
-// will do).
-func TestBenchWatchdogProcess(t *testing.T) {
-	if os.Getenv(watchdogEnv) == "" {
-		return
-	}
-	if err := core.RunBouncerWatchdog(context.Background(), os.Stdin, os.Stdout); err != nil {
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
-
-func watchdogCommand() *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchWatchdogProcess$")
-	cmd.Env = append(os.Environ(), watchdogEnv+"=1")
-	return cmd
-}
 
 // bouncerMove is one migration behind a PgBouncer.
 type bouncerMove struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
 
 // cutover switches the move's traffic from the primary to the replica with pghandoff's
@@ -13,7 +14,7 @@ import (
 // returns what the pause measured.
 func (mv *bouncerMove) cutover(ctx context.Context, maxPause time.Duration) (core.PauseReport, error) {
 	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: mv.m, MaxPause: maxPause,
-		Watchdog: watchdogCommand}})
+		Watchdog: pgtest.Watchdog}})
 	if res == nil {
 		return core.PauseReport{}, err
 	}

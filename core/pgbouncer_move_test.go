@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"os/exec"
 	"testing"
 	"time"
 
@@ -53,7 +52,7 @@ func (e *bouncerMove) observer() core.Observer {
 
 // switchOptions are the options of a switch through PgBouncer, its watchdog the test binary.
 func (e *bouncerMove) switchOptions() core.SwitchOptions {
-	return core.SwitchOptions{Migration: e.m, Watchdog: func() *exec.Cmd { return helperCommand("watchdog") },
+	return core.SwitchOptions{Migration: e.m, Watchdog: pgtest.Watchdog,
 		Execution: core.Execution{Observer: e.observer()}}
 }
 
