@@ -47,6 +47,9 @@ const (
 	OptCreateRoles         Option = "create-roles"
 	OptOwners              Option = "owners"
 	OptNoPrivileges        Option = "no-privileges"
+	OptPgBouncer           Option = "pgbouncer"
+	OptPgBouncerConfig     Option = "pgbouncer-config"
+	OptPgBouncerDatabase   Option = "pgbouncer-database"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -55,7 +58,7 @@ func Options() []Option {
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
-		OptCreateRoles, OptOwners, OptNoPrivileges}
+		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase}
 }
 
 // Command is an operation a remedy tells the user to run.
