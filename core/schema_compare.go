@@ -1,0 +1,89 @@
+package core
+
+import (
+	"context"
+	"maps"
+	"slices"
+)
+
+// schemaComparison is what comparing two servers' definitions found, with the definitions
+// read (whole for the tables that differ, digests for the others).
+type schemaComparison struct {
+	changes SchemaChanges
+	source  *schemaSnapshot
+	target  *schemaSnapshot
+	tables  int // tables compared
+	// differing are the tables whose digests differ, read whole: none when nothing
+	// changed, so that the comparison was one query on each server.
+	differing int
+}
+
+// compareSchemas compares the target's definitions with the source's, cheaply enough for
+// status to do it every minute: one query on each server gives a digest of every table, and
+// only when digests differ does one more query on each read those tables whole. The target
+// is read in the schemas the source has, so that a new server's own schemas are not
+// differences.
+func compareSchemas(ctx context.Context, source, target *server, sc schemaScope) (*schemaComparison, error) {
+	a, err := readSnapshot(ctx, source, sc, false, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	targetScope := sc
+	if len(sc.schemas) == 0 {
+		targetScope.schemas = a.schemaNames()
+	}
+	b, err := readSnapshot(ctx, target, targetScope, false, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	differing, err := readDiffering(ctx, source, target, sc, targetScope, a, b)
+	if err != nil {
+		return nil, err
+	}
+	return &schemaComparison{changes: diffSchemas(a, b, source.role, target.role), source: a, target: b,
+		tables: len(sortedNames(a.names(), b.names())), differing: differing}, nil
+}
+
+// readDiffering reads whole, on both sides, the tables whose digests differ or that one side
+// lacks, replacing their digests, and says how many there were.
+func readDiffering(ctx context.Context, source, target *server, sc, targetScope schemaScope, a, b *schemaSnapshot) (int, error) {
+	var differ []TableName
+	for _, t := range sortedNames(a.names(), b.names()) {
+		if a.digests[t] != b.digests[t] {
+			differ = append(differ, t)
+		}
+	}
+	if len(differ) == 0 {
+		return 0, nil
+	}
+	for _, side := range []struct {
+		s    *server
+		sc   schemaScope
+		snap *schemaSnapshot
+	}{{source, sc, a}, {target, targetScope, b}} {
+		whole, err := readSnapshot(ctx, side.s, side.sc, true, false, differ)
+		if err != nil {
+			return 0, err
+		}
+		for t, def := range whole.tables {
+			delete(side.snap.digests, t)
+			side.snap.tables[t] = def
+		}
+	}
+	return len(differ), nil
+}
+
+// schemaNames are the schemas holding the snapshot's objects.
+func (snap *schemaSnapshot) schemaNames() []string {
+	seen := map[string]bool{}
+	for _, names := range [][]TableName{snap.names(), slices.Collect(maps.Keys(snap.enums)), slices.Collect(maps.Keys(snap.sequences))} {
+		for _, t := range names {
+			seen[t.Schema] = true
+		}
+	}
+	out := slices.Sorted(maps.Keys(seen))
+	if len(out) == 0 {
+		return []string{""} // no schema at all: read nothing, rather than everything
+	}
+	return out
+}
