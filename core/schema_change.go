@@ -30,6 +30,8 @@ type SchemaChange struct {
 	Remedy     Remedy      `json:"remedy"`
 	Statements []Statement `json:"statements,omitempty"`
 	key        string      // the object's identity, the same whichever side has it
+	obj        TableName   // the table, type or sequence it is about
+	item       string      // the column or constraint of obj it is about
 }
 
 // ChangeKind is what differs, from the target's point of view: a table "missing" exists on
@@ -95,7 +97,18 @@ func (c SchemaChange) Text() string { return c.Message + ": " + c.Remedy.String(
 // change starts a SchemaChange between the sides of d, about an object.
 func (d *differ) change(kind ChangeKind, key, object string, table *TableName) *SchemaChange {
 	d.out = append(d.out, SchemaChange{Kind: kind, Object: object, Table: table, Source: d.source, Target: d.target, key: key})
-	return &d.out[len(d.out)-1]
+	c := &d.out[len(d.out)-1]
+	if table != nil {
+		c.obj = *table
+	}
+	return c
+}
+
+// on records what the change is about, for schema sync: a type or sequence, or a table's
+// column or constraint.
+func (c *SchemaChange) on(obj TableName, item string) *SchemaChange {
+	c.obj, c.item = obj, item
+	return c
 }
 
 // says sets what the change does and the sentence that says it.

@@ -98,6 +98,9 @@ func partitionText(t *tableDef) string {
 func (d *differ) columns(t TableName, a, b *tableDef) {
 	var missing, extra []columnDef
 	for _, ca := range a.Columns {
+		if d.parentDiffers(a, ca.Name) {
+			continue // the partitioned table's difference, which a change to it makes here too
+		}
 		cb := b.column(ca.Name)
 		if cb == nil {
 			missing = append(missing, ca)
@@ -106,7 +109,7 @@ func (d *differ) columns(t TableName, a, b *tableDef) {
 		d.column(t, ca, *cb)
 	}
 	for _, cb := range b.Columns {
-		if a.column(cb.Name) == nil {
+		if a.column(cb.Name) == nil && !d.parentDiffers(a, cb.Name) {
 			extra = append(extra, cb)
 		}
 	}
@@ -123,12 +126,30 @@ func (d *differ) columns(t TableName, a, b *tableDef) {
 	}
 }
 
+// parentDiffers reports whether t is a partition whose partitioned table's column differs
+// between the sides too: the partitions follow their table when it is changed.
+func (d *differ) parentDiffers(t *tableDef, column string) bool {
+	if t.Parent == nil {
+		return false
+	}
+	pa, pb := d.a.tables[*t.Parent], d.b.tables[*t.Parent]
+	return pa != nil && pb != nil && !sameColumn(pa.column(column), pb.column(column))
+}
+
+func sameColumn(a, b *columnDef) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Type == b.Type && a.NotNull == b.NotNull && ptrEqual(a.Default, b.Default) && ptrEqual(a.Collation, b.Collation) &&
+		a.Identity == b.Identity && a.Generated == b.Generated && ptrEqual(a.Expression, b.Expression)
+}
+
 func columnName(t TableName, column string) string { return t.String() + "." + ident(column) }
 
 func (d *differ) columnMissing(t TableName, c columnDef) {
 	d.change(ChangeColumnMissing, "column:"+columnName(t, c.Name), columnName(t, c.Name), &t).
 		says(EffectBreaks, "column %s exists on the %s, not on the %s: %s", columnName(t, c.Name), d.source, d.target, d.breaksAt(t)).
-		defs(columnClause(c, nil), "").synced()
+		defs(columnClause(c, nil), "").on(t, c.Name).synced()
 }
 
 // breaksAt says what a column the target lacks does to it.
@@ -190,15 +211,15 @@ func (d *differ) column(t TableName, a, b columnDef) {
 	if !ptrEqual(a.Default, b.Default) {
 		d.change(ChangeColumnDefault, key+":default", name, &t).
 			says(EffectAfterCutover, "column %s defaults to %s on the %s, to %s on the %s", name, orNothing(a.Default), d.source, orNothing(b.Default), d.target).
-			defs(deref(a.Default), deref(b.Default)).synced()
+			defs(deref(a.Default), deref(b.Default)).on(t, a.Name).synced()
 	}
 	switch {
 	case a.NotNull && !b.NotNull:
 		d.change(ChangeColumnNotNull, key+":not_null", name, &t).
-			says(EffectAfterCutover, "column %s is NOT NULL on the %s, not on the %s", name, d.source, d.target).synced()
+			says(EffectAfterCutover, "column %s is NOT NULL on the %s, not on the %s", name, d.source, d.target).on(t, a.Name).synced()
 	case !a.NotNull && b.NotNull:
 		d.change(ChangeColumnNullable, key+":not_null", name, &t).
-			says(EffectMayBreak, "column %s is NOT NULL on the %s, not on the %s: a NULL the %s accepts stops replication", name, d.target, d.source, d.source).synced()
+			says(EffectMayBreak, "column %s is NOT NULL on the %s, not on the %s: a NULL the %s accepts stops replication", name, d.target, d.source, d.source).on(t, a.Name).synced()
 	}
 }
 

@@ -82,7 +82,7 @@ func (d *differ) constraints(t TableName, a, b *tableDef) {
 		case j < 0:
 			d.change(ChangeConstraintMissing, key, name, &t).
 				says(EffectAfterCutover, "constraint %s exists on the %s, not on the %s", name, d.source, d.target).
-				defs(ka.Def, "").synced()
+				defs(ka.Def, "").on(t, ka.Name).synced()
 		case b.Constraints[j].Def != ka.Def:
 			d.change(ChangeConstraintChanged, key, name, &t).
 				says(constraintEffect(b.Constraints[j]), "constraint %s is %s on the %s, %s on the %s", name, ka.Def, d.source, b.Constraints[j].Def, d.target).
@@ -124,7 +124,7 @@ func (d *differ) presence(what string, t TableName, missing, extra ChangeKind, i
 	case inA && !inB:
 		d.change(missing, key, t.String(), nil).
 			says(EffectAfterCutover, "%s %s exists on the %s, not on the %s", what, t, d.source, d.target).
-			defs(def(), "").synced()
+			defs(def(), "").on(t, "").synced()
 	case !inA && inB:
 		d.change(extra, key, t.String(), nil).
 			says(EffectNone, "%s %s exists on the %s, not on the %s", what, t, d.target, d.source).harmless("nothing to do")
@@ -138,7 +138,7 @@ func (d *differ) enumValues(t TableName, a, b enumDef) {
 	missing := without(a.Labels, b.Labels)
 	extra := without(b.Labels, a.Labels)
 	if len(missing) > 0 {
-		d.change(ChangeEnumValuesMissing, "enum_type:"+t.String()+":values", t.String(), nil).
+		d.change(ChangeEnumValuesMissing, "enum_type:"+t.String()+":values", t.String(), nil).on(t, "").
 			says(EffectBreaks, "enum type %s has values on the %s that the %s lacks (%s): replication stops at the first row that uses one",
 				t, d.source, d.target, quotedList(missing)).
 			defs(quotedList(a.Labels), quotedList(b.Labels)).synced()
@@ -161,7 +161,7 @@ func (d *differ) sequences() {
 		case sequenceOptionsText(qa) != sequenceOptionsText(qb):
 			d.change(ChangeSequenceChanged, "sequence:"+t.String(), t.String(), nil).
 				says(EffectAfterCutover, "sequence %s is %s on the %s, %s on the %s", t, sequenceOptionsText(qa), d.source, sequenceOptionsText(qb), d.target).
-				defs(sequenceOptionsText(qa), sequenceOptionsText(qb)).synced()
+				defs(sequenceOptionsText(qa), sequenceOptionsText(qb)).on(t, "").synced()
 		}
 	}
 }
