@@ -123,7 +123,11 @@ func (p *proxyPlan) columnDrift(d *differ, t TableName, c sourceColumn, pc proxy
 		d.change(ChangeColumnType, key, name, &t).
 			says(EffectMayBreak, "column %s is %s on the primary, %s on the proxy", name, def, pc.Type).
 			defs(def, pc.Type).synced()
-		p.alterProxy(dropColumnSQL(true, t, c.Name), "ALTER FOREIGN TABLE "+t.String()+" ADD COLUMN "+def)
+		if generatedOnProxy(c) == (pc.Generated != "") {
+			p.alterProxy(columnTypeSQL(true, t, columnDef{Name: c.Name, Type: c.Type, Collation: c.Collation}))
+		} else {
+			p.alterProxy(dropColumnSQL(true, t, c.Name), "ALTER FOREIGN TABLE "+t.String()+" ADD COLUMN "+def)
+		}
 		return
 	}
 	if generatedOnProxy(c) {

@@ -139,3 +139,69 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// What schema sync cannot apply without a decision, a dropped column and a changed type, it
+// explains: status names the type change as why the apply worker stopped, schema diff says
+// the proxy's inserts fail on the dropped column, and the statements listed, run in their
+// order, bring replication back with every acknowledged write.
+func TestSchemaSyncExplainsWhatNeedsADecision(t *testing.T) {
+	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
+		e.setUp(workload.Schema + notesSchema)
+		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
+		waitAcked(t, w, 100)
+		e.execPrimary(`ALTER TABLE public.notes DROP COLUMN old`)
+		e.execPrimary(`ALTER TABLE public.notes ALTER COLUMN v TYPE bigint`)
+		e.execPrimary(`INSERT INTO public.notes (id, mood, v) VALUES (100, 'sad', 5000000000)`)
+
+		var st *core.Status
+		waitFor(t, "the stopped apply worker explained", func() bool {
+			var err error
+			st, err = core.GetStatus(ctxFor(t, time.Minute), e.statusOptions())
+			return err == nil && len(st.Reasons) > 0 && strings.HasPrefix(st.Reasons[0], "the replica's apply worker has stopped") &&
+				strings.Contains(st.Reasons[0], `column "public"."notes"."v" is bigint on the primary, integer on the replica`)
+		})
+		if !slices.ContainsFunc(st.Schema.Changes, func(c core.SchemaChange) bool {
+			return c.Kind == core.ChangeColumnExtra && strings.HasPrefix(c.Message, `column "public"."notes"."old" exists on the replica, not on the primary (dropped there?)`)
+		}) {
+			t.Fatalf("status does not name the dropped column: %s", statementsText(st.Schema))
+		}
+		diff, err := core.SchemaDiff(ctxFor(t, time.Minute), core.SchemaDiffOptions{Migration: e.m})
+		if err != nil || !slices.ContainsFunc(diff.Changes, func(c core.SchemaChange) bool {
+			return c.Target == "proxy" && c.Effect == core.EffectBreaks && strings.Contains(c.Message, `every INSERT into "public"."notes" through the proxy fails`)
+		}) {
+			t.Fatalf("schema diff does not say the proxy's inserts fail: %v: %s", err, statementsText(diff))
+		}
+
+		res, err := core.SchemaSync(ctxFor(t, time.Minute), e.syncOptions(false))
+		if err != nil {
+			t.Fatalf("schema sync: %v (%s)", err, core.Hint(err))
+		}
+		var decisions []core.SchemaChange
+		for _, c := range res.Remaining {
+			if c.Target == "replica" && len(c.Statements) > 0 && !c.Sync {
+				decisions = append(decisions, c)
+			}
+		}
+		if len(decisions) != 2 || e.queryInt(true, `SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.notes'::regclass AND attname = 'old' AND NOT attisdropped`) != 1 {
+			t.Fatalf("schema sync applied or left out a decision: %s", statementsText(res))
+		}
+		for _, c := range decisions {
+			for _, s := range c.Statements {
+				if s.Server == "replica" {
+					e.execReplica(s.SQL)
+				} else {
+					e.execProxy(s.SQL)
+				}
+			}
+		}
+		waitAcked(t, w, 50)
+		w.Stop()
+		e.waitReady()
+		after, err := core.SchemaDiff(ctxFor(t, time.Minute), core.SchemaDiffOptions{Migration: e.m})
+		if err != nil || after.Differs {
+			t.Fatalf("schema diff after the decisions: %v: %s", err, statementsText(after))
+		}
+		checkWorkload(t, w, e.replicaConn(), time.Time{})
+		e.assertSame()
+	})
+}

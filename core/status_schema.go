@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Status's comparison of the replica's definitions with the primary's. Logical replication
@@ -44,47 +45,53 @@ func (s *SchemaStatus) lacks(t TableName) bool {
 
 // explainsStop reports whether a difference explains a stopped apply worker.
 func (s *SchemaStatus) explainsStop() bool {
-	if s == nil {
-		return false
-	}
-	for _, c := range s.Changes {
-		if c.Effect == EffectBreaks {
-			return true
-		}
-	}
-	return false
+	return s != nil && s.cause(false) >= 0
 }
 
-// judgeSchema adds the differences to the verdict: those that stop replication or leave rows
-// out are reasons (the first of them, when the apply worker has stopped, is why), the
-// others that matter are warnings.
+// cause is the index of the difference that stops the apply worker: one that stops it at
+// the next change, or failing that, one that can (a stopped worker with a changed column
+// type). -1 when none does.
+func (s *SchemaStatus) cause(certainOnly bool) int {
+	if i := slices.IndexFunc(s.Changes, func(c SchemaChange) bool { return c.Effect == EffectBreaks }); i >= 0 || certainOnly {
+		return i
+	}
+	return slices.IndexFunc(s.Changes, func(c SchemaChange) bool { return c.Effect == EffectMayBreak })
+}
+
+// judgeSchema adds the differences to the verdict. When the apply worker has stopped, the
+// difference that explains it comes first, as why; the others that stop replication or
+// leave rows out are reasons too, and those that matter after cutover are warnings.
 func judgeSchema(st *Status, broken func(string, ...any)) {
 	if st.Schema == nil {
 		return
 	}
-	blocking := st.Schema.Changes.Blocking()
-	for i, c := range blocking {
-		switch {
-		case i == maxSchemaReasons:
-			broken("and %d more schema differences: run %s to see them all", len(blocking)-i, PlainSpeller{}.Invocation(Run(CmdSchemaDiff)))
-			return
-		case i == 0 && c.Effect == EffectBreaks && workerFailing(st.Subscription):
-			broken("the replica's apply worker has stopped%s: %s", errorCount(st.Subscription), c.Text())
-		default:
-			broken("%s", c.Text())
-		}
+	sub := st.Subscription
+	cause := -1
+	switch {
+	case sub == nil || !sub.Enabled:
+	case !sub.WorkerRunning:
+		cause = st.Schema.cause(false)
+	case sub.ApplyErrors != nil && *sub.ApplyErrors > 0:
+		// It restarts every few seconds after an error: a check can find it up in between.
+		cause = st.Schema.cause(true)
 	}
-	for _, c := range st.Schema.Changes {
-		if !c.Blocks() && c.Effect != EffectNone {
+	if cause >= 0 {
+		broken("the replica's apply worker has stopped%s: %s", errorCount(sub), st.Schema.Changes[cause].Text())
+	}
+	listed := 0
+	for i, c := range st.Schema.Changes {
+		switch {
+		case i == cause:
+		case c.Blocks() && listed == maxSchemaReasons:
+			broken("and more schema differences: run %s to see them all", PlainSpeller{}.Invocation(Run(CmdSchemaDiff)))
+			listed++
+		case c.Blocks() && listed < maxSchemaReasons:
+			broken("%s", c.Text())
+			listed++
+		case !c.Blocks() && c.Effect != EffectNone:
 			st.Warnings = append(st.Warnings, c.Text())
 		}
 	}
-}
-
-// workerFailing reports whether the apply worker is down or has failed: it restarts every
-// few seconds after an error, so a check may find it up between two failures.
-func workerFailing(sub *SubscriptionStatus) bool {
-	return sub != nil && sub.Enabled && (!sub.WorkerRunning || (sub.ApplyErrors != nil && *sub.ApplyErrors > 0))
 }
 
 // errorCount says how many errors the apply worker had, where the server counts them.
