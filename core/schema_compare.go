@@ -36,7 +36,13 @@ func compareSchemas(ctx context.Context, source, target *server, sc schemaScope)
 	if err != nil {
 		return nil, err
 	}
-	differing, err := readDiffering(ctx, source, target, sc, targetScope, a, b)
+	differing, err := readDiffering(a, b,
+		func(only []TableName) (*schemaSnapshot, error) {
+			return readSnapshot(ctx, source, sc, true, false, only)
+		},
+		func(only []TableName) (*schemaSnapshot, error) {
+			return readSnapshot(ctx, target, targetScope, true, false, only)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -44,9 +50,12 @@ func compareSchemas(ctx context.Context, source, target *server, sc schemaScope)
 		tables: len(sortedNames(a.names(), b.names())), differing: differing}, nil
 }
 
-// readDiffering reads whole, on both sides, the tables whose digests differ or that one side
-// lacks, replacing their digests, and says how many there were.
-func readDiffering(ctx context.Context, source, target *server, sc, targetScope schemaScope, a, b *schemaSnapshot) (int, error) {
+// wholeReader reads the given tables' whole definitions from one side of a comparison.
+type wholeReader func(only []TableName) (*schemaSnapshot, error)
+
+// readDiffering reads whole, on both sides (a first), the tables whose digests differ or
+// that one side lacks, replacing their digests, and says how many there were.
+func readDiffering(a, b *schemaSnapshot, readA, readB wholeReader) (int, error) {
 	var differ []TableName
 	for _, t := range sortedNames(a.names(), b.names()) {
 		if a.digests[t] != b.digests[t] {
@@ -57,11 +66,10 @@ func readDiffering(ctx context.Context, source, target *server, sc, targetScope 
 		return 0, nil
 	}
 	for _, side := range []struct {
-		s    *server
-		sc   schemaScope
 		snap *schemaSnapshot
-	}{{source, sc, a}, {target, targetScope, b}} {
-		whole, err := readSnapshot(ctx, side.s, side.sc, true, false, differ)
+		read wholeReader
+	}{{a, readA}, {b, readB}} {
+		whole, err := side.read(differ)
 		if err != nil {
 			return 0, err
 		}

@@ -162,7 +162,7 @@ func (d *differ) breaksAt(t TableName) string {
 
 func (d *differ) columnExtra(t TableName, c columnDef) {
 	name := columnName(t, c.Name)
-	ch := d.change(ChangeColumnExtra, "column:"+name, name, &t).defs("", columnClause(c, nil))
+	ch := d.change(ChangeColumnExtra, "column:"+name, name, &t).defs("", columnClause(c, nil)).on(t, c.Name)
 	switch {
 	case d.target == roleProxy:
 		ch.says(EffectBreaks, "column %s exists on the proxy, not on the %s: every INSERT into %s through the proxy fails", name, d.source, t)

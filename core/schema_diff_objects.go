@@ -21,6 +21,8 @@ func (d *differ) indexes(t TableName, a, b *tableDef) {
 			d.change(ChangeIndexMissing, key, name, &t).
 				says(EffectAfterCutover, "index %s on %s exists on the %s, not on the %s", name, t, d.source, d.target).
 				defs(ia.Def, "").synced()
+		case !ia.Valid || !b.Indexes[j].Valid:
+			d.invalidIndex(t, ia, b.Indexes[j])
 		case b.Indexes[j].Def != ia.Def:
 			d.change(ChangeIndexChanged, key, name, &t).
 				says(EffectAfterCutover, "index %s on %s is defined differently on the %s than on the %s", name, t, d.target, d.source).
@@ -41,6 +43,24 @@ func (d *differ) indexes(t TableName, a, b *tableDef) {
 		}
 		c.decide("if it was dropped on the "+d.source+" on purpose, drop it on the "+d.target+" too", Statement{Server: roleReplica, SQL: dropIndexSQL(t.Schema, ib.Name)})
 	}
+}
+
+// invalidIndex reports an index a failed CREATE INDEX CONCURRENTLY left invalid on a side.
+func (d *differ) invalidIndex(t TableName, a, b indexDef) {
+	if a.Valid == b.Valid {
+		return // invalid on both: the same definition, unused on both
+	}
+	side, def := d.source, a.Def
+	if a.Valid {
+		side, def = d.target, b.Def
+	}
+	name := ident(t.Schema, a.Name)
+	concurrent := strings.Replace(def, " INDEX ", " INDEX CONCURRENTLY ", 1)
+	d.change(ChangeIndexChanged, "index:"+name, name, &t).
+		says(EffectAfterCutover, "index %s on %s is invalid on the %s (a CREATE INDEX CONCURRENTLY that failed)", name, t, side).
+		defs(a.Def, b.Def).
+		decide("build it again on the "+side,
+			Statement{Server: side, SQL: "DROP INDEX CONCURRENTLY " + name}, Statement{Server: side, SQL: concurrent})
 }
 
 // parentLacksIndexes reports whether t is a partition whose partitioned table the target

@@ -33,11 +33,7 @@ func SchemaDiff(ctx context.Context, opts SchemaDiffOptions) (*SchemaDiffResult,
 	if err := opts.requireRoles(rolePrimary, roleReplica); err != nil {
 		return nil, err
 	}
-	roles := []string{rolePrimary, roleReplica}
-	if !opts.Proxy.IsZero() {
-		roles = append(roles, roleProxy)
-	}
-	servers, err := openServers(ctx, opts.Migration, "schema diff", roles...)
+	servers, err := openServers(ctx, opts.Migration, "schema diff", opts.rolesWithProxy()...)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +64,14 @@ func compareMigration(ctx context.Context, primary, replica *server, m Migration
 		return nil, err
 	}
 	return compareSchemas(ctx, primary, replica, migrationScope(m, pst.meta))
+}
+
+// rolesWithProxy are the primary and the replica, and the proxy when it was given.
+func (m Migration) rolesWithProxy() []string {
+	if m.Proxy.IsZero() {
+		return []string{rolePrimary, roleReplica}
+	}
+	return []string{rolePrimary, roleReplica, roleProxy}
 }
 
 // openedServers are connections to some of a migration's servers, for a read-only operation.

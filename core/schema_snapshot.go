@@ -55,6 +55,7 @@ type indexDef struct {
 	Name     string `json:"name"`
 	Def      string `json:"def"` // pg_get_indexdef: CREATE [UNIQUE] INDEX ... ON schema.table ...
 	Unique   bool   `json:"unique"`
+	Valid    bool   `json:"valid"`    // false: a CREATE INDEX CONCURRENTLY that failed
 	Attached bool   `json:"attached"` // a partition's index, made by its partitioned table's
 }
 

@@ -9,7 +9,7 @@ import (
 
 // SchemaSyncOptions configures SchemaSync.
 type SchemaSyncOptions struct {
-	Migration // Primary and Replica; with Proxy, its foreign tables are brought in line too
+	Migration        // Primary and Replica; with Proxy, its foreign tables are brought in line too
 	PgDump    string // the pg_dump that copies new tables' definitions; FindPgDump() when empty
 	// ReplicaIdentityFull lets a new table without a primary key join the migration with
 	// REPLICA IDENTITY FULL, as setup's option does.
@@ -45,11 +45,7 @@ func SchemaSync(ctx context.Context, opts SchemaSyncOptions) (*SchemaSyncResult,
 	if opts.PgDump == "" {
 		opts.PgDump = FindPgDump()
 	}
-	roles := []string{rolePrimary, roleReplica}
-	if !opts.Proxy.IsZero() {
-		roles = append(roles, roleProxy)
-	}
-	op, err := beginOperation(ctx, "schema sync", opts.Migration, opts.Execution, roles...)
+	op, err := beginOperation(ctx, "schema sync", opts.Migration, opts.Execution, opts.rolesWithProxy()...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,36 +115,57 @@ func (s *schemaSync) check(ctx context.Context) error {
 }
 
 // addTables publishes the new tables, whose definitions are on the replica now, and copies
-// their rows, with setup's own steps: replica identities where opted in, the publication,
-// the subscription's refresh (which copies what they hold).
+// their rows.
 func (s *schemaSync) addTables(ctx context.Context) error {
-	opts := SetupOptions{Migration: s.opts.Migration, PgDump: s.opts.PgDump, Execution: s.opts.Execution,
-		Selection: Selection{Schemas: s.pst.meta.Schemas, ExcludeTables: s.pst.meta.ExcludeTables, ReplicaIdentityFull: s.opts.ReplicaIdentityFull}}
-	res := &SetupResult{}
-	p, err := planSetup(ctx, opts, s.op.primary, s.op.replica, res)
-	if err != nil {
-		return err
-	}
-	for _, step := range []func(context.Context, *runner) error{p.setReplicaIdentities, p.publish, p.subscribe} {
-		if err := step(ctx, s.op.r); err != nil {
-			return err
-		}
-	}
-	s.res.Warnings = append(s.res.Warnings, res.Warnings...)
-	return nil
+	warnings, err := publishNewTables(ctx, s.op, SetupOptions{Migration: s.opts.Migration, PgDump: s.opts.PgDump, Execution: s.opts.Execution,
+		Selection: Selection{Schemas: s.pst.meta.Schemas, ExcludeTables: s.pst.meta.ExcludeTables, ReplicaIdentityFull: s.opts.ReplicaIdentityFull}})
+	s.res.Warnings = append(s.res.Warnings, warnings...)
+	return err
 }
 
-// syncProxy brings the proxy's foreign tables and types in line with the primary, as proxy
-// create would make them now, for the roles it mapped.
+// publishNewTables adds the tables of the migration's schemas that exist on both servers
+// but are not published yet to the migration, with setup's own steps: replica identities
+// where opted in, the publication, the subscription's refresh (which copies their rows).
+func publishNewTables(ctx context.Context, op *operation, opts SetupOptions) ([]string, error) {
+	if opts.PgDump == "" {
+		opts.PgDump = FindPgDump() // setup checks it, although nothing is dumped here
+	}
+	res := &SetupResult{}
+	p, err := planSetup(ctx, opts, op.primary, op.replica, res)
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range []func(context.Context, *runner) error{p.setReplicaIdentities, p.publish, p.subscribe} {
+		if err := step(ctx, op.r); err != nil {
+			return res.Warnings, err
+		}
+	}
+	return res.Warnings, nil
+}
+
+// syncProxy brings the proxy's foreign tables and types in line with the primary.
 func (s *schemaSync) syncProxy(ctx context.Context) error {
 	if s.op.proxy == nil {
 		s.res.Warnings = append(s.res.Warnings, "no proxy given: its foreign tables were not checked")
 		return nil
 	}
 	s.res.ProxyChecked = true
-	srv, err := readFDWServer(ctx, s.op.proxy, s.opts.Migration)
+	applied, left, err := syncProxyTables(ctx, s.op, s.opts.Migration, s.opts.Execution)
+	s.res.Applied = append(s.res.Applied, applied...)
+	s.res.Remaining = append(s.res.Remaining, left...)
 	if err != nil {
-		return err
+		return withHint(err, remedy("the replica is in line already; nothing was kept on the proxy: fix the cause, then run ", CmdSchemaSync, " again"))
+	}
+	return nil
+}
+
+// syncProxyTables makes the proxy's foreign tables and types what proxy create would make
+// them now, for the roles it mapped: it returns the differences it applied, and those that
+// need a decision.
+func syncProxyTables(ctx context.Context, op *operation, m Migration, exec Execution) (applied, left SchemaChanges, err error) {
+	srv, err := readFDWServer(ctx, op.proxy, m)
+	if err != nil {
+		return nil, nil, err
 	}
 	var roles []string
 	for _, um := range srv.mappings {
@@ -156,26 +173,22 @@ func (s *schemaSync) syncProxy(ctx context.Context) error {
 			roles = append(roles, um.role)
 		}
 	}
-	res := &ProxyCreateResult{}
-	p, err := planProxy(ctx, ProxyCreateOptions{Migration: s.opts.Migration, MapRoles: roles, Execution: s.opts.Execution}, s.op.primary, s.op.proxy, res)
+	p, err := planProxy(ctx, ProxyCreateOptions{Migration: m, MapRoles: roles, Execution: exec}, op.primary, op.proxy, &ProxyCreateResult{})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	cols, err := readProxyColumns(ctx, s.op.proxy, s.opts.Migration)
+	cols, err := readProxyColumns(ctx, op.proxy, m)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for _, c := range p.drift(cols) {
 		if c.Sync {
-			s.res.Applied = append(s.res.Applied, c)
+			applied = append(applied, c)
 		} else {
-			s.res.Remaining = append(s.res.Remaining, c)
+			left = append(left, c)
 		}
 	}
-	if err := p.apply(ctx, s.op.r); err != nil {
-		return withHint(err, remedy("the replica is in line already; nothing was kept on the proxy: fix the cause, then run ", CmdSchemaSync, " again"))
-	}
-	return nil
+	return applied, left, p.apply(ctx, op.r)
 }
 
 // confirm compares the replica with the primary again, once everything ran: what still

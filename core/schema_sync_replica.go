@@ -162,4 +162,3 @@ func steps(sqls []string) []step {
 	}
 	return out
 }
-

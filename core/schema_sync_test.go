@@ -26,9 +26,7 @@ INSERT INTO public.notes SELECT g, 'ok', 'x', g FROM generate_series(1, 10) g;`
 // columns and table through the proxy.
 func TestSchemaSyncRepairsAdditiveChangesUnderLoad(t *testing.T) {
 	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
-		e.setUp(workload.Schema + notesSchema)
-		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
-		waitAcked(t, w, 100)
+		w := e.underLoad()
 		for _, ddl := range []string{
 			`ALTER TABLE public.ledger ADD COLUMN note text`,
 			`ALTER TABLE public.ledger ADD COLUMN price numeric NOT NULL DEFAULT 0`,
@@ -123,6 +121,16 @@ func TestSchemaSyncRepairsAdditiveChangesUnderLoad(t *testing.T) {
 	})
 }
 
+// underLoad sets up the workload's tables and notes, with the proxy, and starts the
+// workload writing through the proxy.
+func (e *proxyEnv) underLoad() *workload.Workload {
+	e.t.Helper()
+	e.setUp(workload.Schema + notesSchema)
+	w := startWorkload(e.t, e.proxy.DSN(e.proxyDB), 4)
+	waitAcked(e.t, w, 100)
+	return w
+}
+
 func (e *proxyEnv) syncOptions(dryRun bool) core.SchemaSyncOptions {
 	return core.SchemaSyncOptions{Migration: e.m, PgDump: e.pgDump, Execution: core.Execution{DryRun: dryRun, Observer: e.observer()}}
 }
@@ -146,9 +154,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // order, bring replication back with every acknowledged write.
 func TestSchemaSyncExplainsWhatNeedsADecision(t *testing.T) {
 	forEachPairWithProxy(t, func(t *testing.T, e *proxyEnv) {
-		e.setUp(workload.Schema + notesSchema)
-		w := startWorkload(t, e.proxy.DSN(e.proxyDB), 4)
-		waitAcked(t, w, 100)
+		w := e.underLoad()
 		e.execPrimary(`ALTER TABLE public.notes DROP COLUMN old`)
 		e.execPrimary(`ALTER TABLE public.notes ALTER COLUMN v TYPE bigint`)
 		e.execPrimary(`INSERT INTO public.notes (id, mood, v) VALUES (100, 'sad', 5000000000)`)

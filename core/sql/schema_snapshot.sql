@@ -61,6 +61,7 @@ WITH schemas AS (
                        'name', ic.relname,
                        'def', pg_get_indexdef(i.indexrelid),
                        'unique', i.indisunique,
+                       'valid', i.indisvalid,
                        'attached', EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))
                    ORDER BY ic.relname)
               FROM pg_index i
