@@ -39,13 +39,14 @@ const (
 	inStatementTimeout    = "statement-timeout"
 	inInterval            = "interval"
 	inForce               = "force"
+	inSQL                 = "sql"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval, inForce}
+	inStatementTimeout, inInterval, inForce, inSQL}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy}
@@ -67,6 +68,7 @@ type params struct {
 	failsafe, drop, yes bool
 	dryRun, undo, force bool
 	roles, mapRoles     []string
+	sql                 string
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -183,6 +185,8 @@ func (p *params) set(name, v string) error {
 		p.undo, err = parseBool(v)
 	case inForce:
 		p.force, err = parseBool(v)
+	case inSQL:
+		p.sql = v
 	default:
 		err = errors.New("unknown input")
 	}
