@@ -2,8 +2,10 @@ package core
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
+	"sync"
 )
 
 // schemaComparison is what comparing two servers' definitions found, with the definitions
@@ -19,35 +21,46 @@ type schemaComparison struct {
 }
 
 // compareSchemas compares the target's definitions with the source's, cheaply enough for
-// status to do it every minute: one query on each server gives a digest of every table, and
-// only when digests differ does one more query on each read those tables whole. The target
-// is read in the schemas the source has, so that a new server's own schemas are not
-// differences.
+// status to do it every minute: one query on each server, both at once, gives a digest of
+// every table, and only when digests differ does one more query on each read those tables
+// whole. Of the target, only the schemas the source has count, so that a new server's own
+// schemas are not differences.
 func compareSchemas(ctx context.Context, source, target *server, sc schemaScope) (*schemaComparison, error) {
-	a, err := readSnapshot(ctx, source, sc, false, false, nil)
-	if err != nil {
+	var a, b *schemaSnapshot
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a, errA = readSnapshot(ctx, source, sc, false, false, nil)
+	}()
+	b, errB = readSnapshot(ctx, target, sc, false, false, nil)
+	wg.Wait()
+	if err := errors.Join(errA, errB); err != nil {
 		return nil, err
 	}
 	targetScope := sc
 	if len(sc.schemas) == 0 {
 		targetScope.schemas = a.schemaNames()
-	}
-	b, err := readSnapshot(ctx, target, targetScope, false, false, nil)
-	if err != nil {
-		return nil, err
+		b.keepSchemas(targetScope.schemas)
 	}
 	differing, err := readDiffering(a, b,
-		func(only []TableName) (*schemaSnapshot, error) {
-			return readSnapshot(ctx, source, sc, true, false, only)
-		},
-		func(only []TableName) (*schemaSnapshot, error) {
-			return readSnapshot(ctx, target, targetScope, true, false, only)
-		})
+		func(only []TableName) (*schemaSnapshot, error) { return readSnapshot(ctx, source, sc, true, false, only) },
+		func(only []TableName) (*schemaSnapshot, error) { return readSnapshot(ctx, target, targetScope, true, false, only) })
 	if err != nil {
 		return nil, err
 	}
 	return &schemaComparison{changes: diffSchemas(a, b, source.role, target.role), source: a, target: b,
 		tables: len(sortedNames(a.names(), b.names())), differing: differing}, nil
+}
+
+// keepSchemas drops what the snapshot holds outside schemas.
+func (snap *schemaSnapshot) keepSchemas(schemas []string) {
+	outside := func(t TableName) bool { return !slices.Contains(schemas, t.Schema) }
+	maps.DeleteFunc(snap.digests, func(t TableName, _ string) bool { return outside(t) })
+	maps.DeleteFunc(snap.tables, func(t TableName, _ *tableDef) bool { return outside(t) })
+	maps.DeleteFunc(snap.enums, func(t TableName, _ enumDef) bool { return outside(t) })
+	maps.DeleteFunc(snap.sequences, func(t TableName, _ sequenceDef) bool { return outside(t) })
 }
 
 // wholeReader reads the given tables' whole definitions from one side of a comparison.
