@@ -45,8 +45,12 @@ func compareSchemas(ctx context.Context, source, target *server, sc schemaScope)
 		b.keepSchemas(targetScope.schemas)
 	}
 	differing, err := readDiffering(a, b,
-		func(only []TableName) (*schemaSnapshot, error) { return readSnapshot(ctx, source, sc, true, false, only) },
-		func(only []TableName) (*schemaSnapshot, error) { return readSnapshot(ctx, target, targetScope, true, false, only) })
+		func(only []TableName) (*schemaSnapshot, error) {
+			return readSnapshot(ctx, source, sc, true, false, only)
+		},
+		func(only []TableName) (*schemaSnapshot, error) {
+			return readSnapshot(ctx, target, targetScope, true, false, only)
+		})
 	if err != nil {
 		return nil, err
 	}
