@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// command is what a person typed after /pghandoff, parsed. Nothing in it ever reaches SQL:
+// command is what a person typed after /pghandoff, parsed. Nothing in it reaches SQL but
+// ddl's statement, which is what ddl is for (the operate class only, after a confirmation):
 // the migration is looked up in the config, flags are a closed set, and the other arguments
 // are parsed into durations, cron specs or plain text shown back.
 type command struct {

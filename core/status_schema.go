@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Status's comparison of the replica's definitions with the primary's. Logical replication
@@ -17,15 +18,22 @@ import (
 const maxSchemaReasons = 5
 
 // checkSchema compares the definitions: one catalog query on each server when nothing
-// differs (compareSchemas).
+// differs (compareSchemas). Wait polls every few seconds: it compares again at once while
+// the schemas differ, to see them repaired, and otherwise every schemaRecheck.
 func (c *statusChecker) checkSchema(ctx context.Context, st *Status, pst primaryState) error {
+	if c.sameSchema != nil && time.Since(c.sameSchemaAt) < schemaRecheck {
+		st.Schema = &SchemaStatus{Tables: c.sameSchema.Tables, Changes: SchemaChanges{}}
+		return nil
+	}
 	cmp, err := compareSchemas(ctx, c.primary, c.replica, migrationScope(c.opts.Migration, pst.meta))
 	if err != nil {
 		return err
 	}
 	st.Schema = &SchemaStatus{Tables: cmp.tables, Changes: cmp.changes}
-	if st.Schema.Changes == nil {
+	c.sameSchema = nil
+	if len(cmp.changes) == 0 {
 		st.Schema.Changes = SchemaChanges{}
+		c.sameSchema, c.sameSchemaAt = st.Schema, time.Now()
 	}
 	return nil
 }
