@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // execute runs the plan's steps in order, each confirmed before the next; the first that
@@ -69,7 +70,12 @@ func (d *ddlRun) noProxyWarning(s *ddlStep) string {
 func (d *ddlRun) runStep(ctx context.Context, s *ddlStep) error {
 	switch {
 	case s.proxy:
-		_, _, err := syncProxyTables(ctx, d.op, d.opts.Migration, d.opts.Execution)
+		_, left, err := syncProxyTables(ctx, d.op, d.opts.Migration, d.opts.Execution)
+		for _, c := range left {
+			if c.Kind == ChangeProxyMissing {
+				d.res.Warnings = append(d.res.Warnings, c.Text())
+			}
+		}
 		return err
 	case s.server == roleProxy:
 		return runTransaction(ctx, d.op.r, d.op.proxy, steps(s.sql))
@@ -106,6 +112,9 @@ func (d *ddlRun) runConcurrently(ctx context.Context, srv *server, sql string) e
 // the statement's (a new table is then published too, once both have it), or the proxy's
 // foreign tables are in line. It says how it checked.
 func (d *ddlRun) runConfirmed(ctx context.Context, s *ddlStep) (string, error) {
+	if err := d.catchUp(ctx, s); err != nil {
+		return "", err
+	}
 	if err := d.runStep(ctx, s); err != nil {
 		return "", err
 	}
@@ -136,6 +145,26 @@ func (d *ddlRun) runConfirmed(ctx context.Context, s *ddlStep) (string, error) {
 		return "", err
 	}
 	return "the " + s.server + "'s definitions, read back, have the change", nil
+}
+
+// catchUp waits, before the replica's step when the primary's came first, until the replica
+// has applied everything the primary committed before: rows written before a constraint was
+// added, or before a column was dropped, must reach the replica while it still takes them.
+func (d *ddlRun) catchUp(ctx context.Context, s *ddlStep) error {
+	if s.server != roleReplica || d.plan.order.servers()[0] == roleReplica {
+		return nil
+	}
+	timeout := d.op.r.timeouts.Statement
+	d.op.r.note(ctx, roleReplica, "waiting until the replica has applied what the primary committed before its step")
+	took, arrived, _, err := sentinelTrip(ctx, d.op.primary, d.op.replica, d.opts.Migration, "pghandoff ddl", timeout)
+	switch {
+	case err != nil:
+		return err
+	case !arrived:
+		return fmt.Errorf("the replica did not apply the primary's changes within %s: it must have them before its step", timeout)
+	}
+	d.op.r.note(ctx, roleReplica, "caught up in %s", took.Round(time.Millisecond))
+	return nil
 }
 
 // publishIfBoth adds new tables to the migration once the second of the primary and the

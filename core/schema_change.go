@@ -64,6 +64,7 @@ const (
 	ChangeSequenceMissing   ChangeKind = "sequence_missing"
 	ChangeSequenceExtra     ChangeKind = "sequence_extra"
 	ChangeSequenceChanged   ChangeKind = "sequence_changed"
+	ChangeProxyMissing      ChangeKind = "proxy_missing" // the proxy stands in for nothing yet
 )
 
 // Effect is what a SchemaChange does to the migration.

@@ -56,11 +56,22 @@ func diffProxy(ctx context.Context, m Migration, primary, proxy *server) (Schema
 	if err != nil {
 		return nil, err
 	}
+	if !p.st.server.exists {
+		return SchemaChanges{proxyMissing(m)}, nil
+	}
 	cols, err := readProxyColumns(ctx, proxy, m)
 	if err != nil {
 		return nil, err
 	}
 	return p.drift(cols), nil
+}
+
+// proxyMissing says that the proxy has no foreign server of the migration: proxy create
+// makes it, not schema sync.
+func proxyMissing(m Migration) SchemaChange {
+	return SchemaChange{Kind: ChangeProxyMissing, Object: ident(m.name()), Source: rolePrimary, Target: roleProxy, Effect: EffectNone,
+		Message: fmt.Sprintf("the proxy has no foreign server %s: it stands in for nothing of the migration yet", ident(m.name())),
+		Remedy:  remedy("run ", CmdProxyCreate, " when the application is to use the proxy"), key: "server:" + m.name()}
 }
 
 // drift lists what differs between the proxy and the primary, and sets the steps that bring

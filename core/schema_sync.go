@@ -83,7 +83,7 @@ func (s *schemaSync) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := plan.applyLast(ctx, s.op.r, s.op.replica); err != nil {
+	if err := plan.applyLast(ctx, s.op.r, s.op.replica, s.caughtUp(ctx, plan)); err != nil {
 		return withHint(err, remedy("fix the cause (rows that break the constraint, for one), then run ", CmdSchemaSync, " again"))
 	}
 	s.res.Applied = append(s.res.Applied, plan.applied...)
@@ -92,6 +92,27 @@ func (s *schemaSync) run(ctx context.Context) error {
 		return err
 	}
 	return s.confirm(ctx)
+}
+
+// syncCatchUp bounds how long schema sync waits for the replica to catch up before it
+// tightens: longer, and it leaves that for the next run.
+const syncCatchUp = time.Minute
+
+// caughtUp waits until the replica has applied everything the primary committed so far (a
+// sentinel row); not at all while a difference left for a decision stops replication, nor
+// under dry-run.
+func (s *schemaSync) caughtUp(ctx context.Context, plan *replicaSync) func() (bool, error) {
+	return func() (bool, error) {
+		if s.opts.DryRun {
+			return true, nil
+		}
+		if slices.ContainsFunc(plan.left, func(c SchemaChange) bool { return c.Effect == EffectBreaks }) {
+			return false, nil
+		}
+		s.op.r.note(ctx, roleReplica, "waiting until the replica has applied what the primary committed, before what tightens")
+		_, arrived, _, err := sentinelTrip(ctx, s.op.primary, s.op.replica, s.opts.Migration, "pghandoff schema sync", syncCatchUp)
+		return arrived, err
+	}
 }
 
 // check refuses a migration that is not set up, or whose traffic has moved to the replica:
@@ -164,8 +185,8 @@ func (s *schemaSync) syncProxy(ctx context.Context) error {
 // need a decision.
 func syncProxyTables(ctx context.Context, op *operation, m Migration, exec Execution) (applied, left SchemaChanges, err error) {
 	srv, err := readFDWServer(ctx, op.proxy, m)
-	if err != nil {
-		return nil, nil, err
+	if err != nil || !srv.exists {
+		return nil, SchemaChanges{proxyMissing(m)}, err
 	}
 	var roles []string
 	for _, um := range srv.mappings {

@@ -2,20 +2,23 @@ package core
 
 import (
 	"context"
+	"strings"
 )
 
 // replicaSync is what schema sync runs on the replica, in the order that works: enum types
 // and values (committed before anything uses them), then sequences, columns, defaults and
 // nullability in one transaction, then new tables and partitions (their definitions by
-// pg_dump, which needs the columns of the partitioned tables they join), then NOT NULL
-// where the rows allow it, and last the indexes and constraints, one statement each: they
-// read whole tables, and each can fail alone.
+// pg_dump, which needs the columns of the partitioned tables they join), then the indexes,
+// one statement each (they read whole tables). Last what tightens: NOT NULL, constraints,
+// unique indexes, once the replica has applied everything the primary committed before
+// (rows from before the primary tightened may not pass), NOT NULL where the rows allow it.
 type replicaSync struct {
 	enums     []string
 	structure []string
 	newTables []TableName
-	notNull   []SchemaChange // SET NOT NULL, tried: replication may not have filled the rows yet
 	last      []string
+	notNull   []SchemaChange // SET NOT NULL, tried: replication may not have filled the rows yet
+	tighten   []SchemaChange // constraints and unique indexes
 	applied   SchemaChanges
 	left      SchemaChanges
 }
@@ -59,9 +62,13 @@ func (p *replicaSync) add(cmp *schemaComparison, c SchemaChange) {
 	case ChangeColumnNotNull:
 		p.notNull = append(p.notNull, c)
 	case ChangeIndexMissing:
-		p.last = append(p.last, c.SourceDef)
+		if strings.HasPrefix(c.SourceDef, "CREATE UNIQUE") {
+			p.tighten = append(p.tighten, c)
+		} else {
+			p.last = append(p.last, c.SourceDef)
+		}
 	case ChangeConstraintMissing:
-		p.last = append(p.last, addConstraintSQL(t, constraintDef{Name: c.item, Def: c.SourceDef}))
+		p.tighten = append(p.tighten, c)
 	}
 }
 
@@ -119,14 +126,31 @@ func (p *replicaSync) apply(ctx context.Context, r *runner, replica *server, m M
 	return nil
 }
 
-// applyLast adds the NOT NULLs the rows allow, then the indexes and constraints.
-func (p *replicaSync) applyLast(ctx context.Context, r *runner, replica *server) error {
-	if len(p.notNull) > 0 {
-		if err := p.setNotNull(ctx, r, replica); err != nil {
+// applyLast builds the indexes, then, once the replica has caught up (caughtUp), tightens;
+// when it does not catch up in time, what tightens waits for a later run.
+func (p *replicaSync) applyLast(ctx context.Context, r *runner, replica *server, caughtUp func() (bool, error)) error {
+	for _, sql := range p.last {
+		if err := r.exec(ctx, replica, sql, ""); err != nil {
 			return err
 		}
 	}
-	for _, sql := range p.last {
+	if len(p.notNull)+len(p.tighten) == 0 {
+		return nil
+	}
+	if ok, err := caughtUp(); err != nil || !ok {
+		if err == nil {
+			r.warn(ctx, roleReplica, "the replica has not caught up with the primary: NOT NULL, constraints and unique indexes wait for the next schema sync")
+		}
+		return err
+	}
+	if err := p.setNotNull(ctx, r, replica); err != nil {
+		return err
+	}
+	for _, c := range p.tighten {
+		sql := c.SourceDef
+		if c.Kind == ChangeConstraintMissing {
+			sql = addConstraintSQL(c.obj, constraintDef{Name: c.item, Def: c.SourceDef})
+		}
 		if err := r.exec(ctx, replica, sql, ""); err != nil {
 			return err
 		}
@@ -138,6 +162,9 @@ func (p *replicaSync) applyLast(ctx context.Context, r *runner, replica *server)
 // remaining, until replication has filled the column (a backfill on the primary that the
 // replica applies once the column exists).
 func (p *replicaSync) setNotNull(ctx context.Context, r *runner, replica *server) error {
+	if len(p.notNull) == 0 {
+		return nil
+	}
 	return runTransactionWith(ctx, r, replica, func() error {
 		for _, c := range p.notNull {
 			ok, err := r.tryStatement(ctx, replica, columnNotNullSQL(false, c.obj, c.item, true), codeNotNullViolation)
