@@ -48,6 +48,7 @@ const (
 	inPgBouncer           = "pgbouncer"
 	inPgBouncerConfig     = "pgbouncer-config"
 	inPgBouncerDatabase   = "pgbouncer-database"
+	inSQL                 = "sql"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
@@ -55,7 +56,7 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
-	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase}
+	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSQL}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -84,6 +85,7 @@ type params struct {
 	connections         int
 	createRoles, owners bool
 	noPrivileges        bool
+	sql                 string
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -226,6 +228,8 @@ func (p *params) set(name, v string) error {
 		p.owners, err = parseBool(v)
 	case inNoPrivileges:
 		p.noPrivileges, err = parseBool(v)
+	case inSQL:
+		p.sql = v
 	default:
 		err = errors.New("unknown input")
 	}

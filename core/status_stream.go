@@ -106,8 +106,13 @@ func (c *statusChecker) readSubscription(ctx context.Context, st *Status, s stre
 		return nil
 	}
 	sub := &SubscriptionStatus{Name: s.name, Enabled: ss.subscription.enabled, Attached: ss.subscription.slotName != nil}
+	errorCounts := "NULL::int8, NULL::int8"
+	if s.target.major() >= 15 {
+		errorCounts = `(SELECT apply_error_count FROM pg_stat_subscription_stats WHERE subid = $1),
+			(SELECT sync_error_count FROM pg_stat_subscription_stats WHERE subid = $1)`
+	}
 	err := s.target.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_subscription
-		WHERE subid = $1 AND relid IS NULL AND pid IS NOT NULL)`, ss.subscription.oid).Scan(&sub.WorkerRunning)
+		WHERE subid = $1 AND relid IS NULL AND pid IS NOT NULL), `+errorCounts, ss.subscription.oid).Scan(&sub.WorkerRunning, &sub.ApplyErrors, &sub.SyncErrors)
 	if err != nil {
 		return fmt.Errorf("%s: read subscription workers: %w", s.target.role, err)
 	}
