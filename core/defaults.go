@@ -70,10 +70,6 @@ const (
 	MinConnections = 3
 )
 
-// schemaRecheck is how long wait (and cutover's readiness) trusts a comparison of the
-// schemas that found them the same, rather than compare them at every check.
-const schemaRecheck = 30 * time.Second
-
 // defaultConnectTimeout bounds how long an unreachable server can hold an operation.
 const defaultConnectTimeout = 10 * time.Second
 

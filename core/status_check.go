@@ -21,10 +21,6 @@ var subscriptionTablesSQL string
 type statusChecker struct {
 	opts             StatusOptions
 	primary, replica *server
-	// sameSchema is the last comparison of the schemas that found them the same, and when:
-	// wait's polls reuse it for a while (status_schema.go).
-	sameSchema   *SchemaStatus
-	sameSchemaAt time.Time
 }
 
 func newStatusChecker(ctx context.Context, opts StatusOptions, operation string) (*statusChecker, error) {

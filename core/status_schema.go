@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // Status's comparison of the replica's definitions with the primary's. Logical replication
@@ -18,23 +17,30 @@ import (
 const maxSchemaReasons = 5
 
 // checkSchema compares the definitions: one catalog query on each server when nothing
-// differs (compareSchemas). Wait polls every few seconds: it compares again at once while
-// the schemas differ, to see them repaired, and otherwise every schemaRecheck.
+// differs (compareSchemas), and none when neither server's catalog changed since this
+// process last compared them (schema_memo.go), for wait's polls and the bot's checks alike.
 func (c *statusChecker) checkSchema(ctx context.Context, st *Status, pst primaryState) error {
-	if c.sameSchema != nil && time.Since(c.sameSchemaAt) < schemaRecheck {
-		st.Schema = &SchemaStatus{Tables: c.sameSchema.Tables, Changes: SchemaChanges{}}
+	scope := migrationScope(c.opts.Migration, pst.meta)
+	key := schemaMemoKey(c.opts.Migration, scope)
+	prints, err := schemaFingerprints(ctx, c.primary, c.replica)
+	if err != nil {
+		return err
+	}
+	if schema, ok := comparedSchemas.get(key, prints); ok {
+		st.Schema = schema
 		return nil
 	}
-	cmp, err := compareSchemas(ctx, c.primary, c.replica, migrationScope(c.opts.Migration, pst.meta))
+	cmp, err := compareSchemas(ctx, c.primary, c.replica, scope)
 	if err != nil {
 		return err
 	}
 	st.Schema = &SchemaStatus{Tables: cmp.tables, Changes: cmp.changes}
-	c.sameSchema = nil
 	if len(cmp.changes) == 0 {
 		st.Schema.Changes = SchemaChanges{}
-		c.sameSchema, c.sameSchemaAt = st.Schema, time.Now()
 	}
+	// Made after the fingerprints were read: a change in between makes the next check's
+	// fingerprints differ, and that check compares again.
+	comparedSchemas.put(key, prints, st.Schema)
 	return nil
 }
 
