@@ -91,6 +91,10 @@ func judgeSchema(st *Status, broken func(string, ...any)) {
 	}
 	if cause >= 0 {
 		broken("the replica's apply worker has stopped%s: %s", errorCount(sub), st.Schema.Changes[cause].Text())
+		// It is why, and first: a late sentinel, found while the worker was between two
+		// restarts, is only what follows from it.
+		last := len(st.Reasons) - 1
+		st.Reasons = append([]string{st.Reasons[last]}, st.Reasons[:last]...)
 	}
 	listed := 0
 	for i, c := range st.Schema.Changes {
