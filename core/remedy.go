@@ -47,6 +47,8 @@ const (
 	OptCreateRoles         Option = "create-roles"
 	OptOwners              Option = "owners"
 	OptNoPrivileges        Option = "no-privileges"
+	OptIndexesFirst        Option = "indexes-first"
+	OptJobs                Option = "jobs"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -55,7 +57,7 @@ func Options() []Option {
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
-		OptCreateRoles, OptOwners, OptNoPrivileges}
+		OptCreateRoles, OptOwners, OptNoPrivileges, OptIndexesFirst, OptJobs}
 }
 
 // Command is an operation a remedy tells the user to run.

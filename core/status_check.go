@@ -74,7 +74,7 @@ func (c *statusChecker) check(ctx context.Context) (*Status, error) {
 	if ss.publication {
 		st.Publication = &PublicationStatus{Name: s.name, Tables: ss.published}
 	}
-	for _, read := range []func(context.Context, *Status, stream, streamState) error{c.readSlot, c.readSubscription} {
+	for _, read := range []func(context.Context, *Status, stream, streamState) error{c.readSlot, c.readSubscription, c.readIndexing, c.readCopyProgress} {
 		if err := read(ctx, st, s, ss); err != nil {
 			return nil, err
 		}
