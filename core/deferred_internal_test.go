@@ -107,3 +107,18 @@ func TestDeferSplit(t *testing.T) {
 		t.Errorf("foreign key unit: %+v", fk)
 	}
 }
+
+func TestTransferOptions(t *testing.T) {
+	for _, c := range []struct {
+		t    Transfer
+		want []string
+	}{
+		{Transfer{Binary: true, Streaming: "parallel"}, []string{"binary = true", "streaming = parallel"}},
+		{Transfer{Streaming: "on"}, []string{"streaming = on"}},
+		{Transfer{}, nil},
+	} {
+		if got := c.t.options(); !slices.Equal(got, c.want) {
+			t.Errorf("%+v: %q, want %q", c.t, got, c.want)
+		}
+	}
+}

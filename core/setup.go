@@ -30,8 +30,10 @@ type SetupResult struct {
 	// Deferred are the indexes and constraints left for after the copy, by this run: wait
 	// builds them as each table is synchronised.
 	Deferred []DeferredObject `json:"deferred,omitempty"`
-	Warnings []string         `json:"warnings,omitempty"`
-	PgDump   string           `json:"pg_dump"`
+	// Transfer is how the subscription this run created carries rows (binary, streaming).
+	Transfer *Transfer `json:"transfer,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+	PgDump   string    `json:"pg_dump"`
 	// Roles are the primary's roles that own migrated objects, hold privileges on them or
 	// are the application's, and what setup did about each (roles_plan.go).
 	Roles                []MigratedRole `json:"roles,omitempty"`
