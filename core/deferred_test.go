@@ -31,6 +31,7 @@ func TestDeferredIndexes(t *testing.T) {
 			`"Billing"."Order" "Order code"`:           core.KindConstraint,
 			`"Billing"."Order" "Order_id_during_excl"`: core.KindConstraint,
 			`"public"."line" "line_order_code_fkey"`:   core.KindForeignKey,
+			`"public"."line" "line_order_id_fkey"`:     core.KindForeignKey,
 			`"public"."line" "line_order_id_idx"`:      core.KindIndex,
 			`"public"."events" "events_kind"`:          core.KindIndex,
 			`"public"."keyed" "keyed_v"`:               core.KindIndex,
