@@ -102,17 +102,34 @@ func renderStatus(w io.Writer, st *core.Status) {
 			b.First.Format(time.RFC3339), b.Last.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "  versions         primary %s, replica %s\n", st.PrimaryVersion, st.ReplicaVersion)
+	if st.Copy != nil {
+		fmt.Fprintf(w, "  copy             %s\n", st.Copy)
+	}
+	renderIndexes(w, st.Indexes)
 	fmt.Fprintf(w, "  tables           %d: %s\n", len(st.Tables), tableCounts(st.TableCounts))
 	for _, t := range st.Tables {
 		if t.State != "ready" {
-			fmt.Fprintf(w, "    %-10s %s\n", t.State, t.TableName)
+			fmt.Fprintf(w, "    %-10s %s%s\n", t.State, t.TableName, tableDetail(t))
 		}
 	}
 }
 
+// tableDetail is a table's copy or its index builds, after its name.
+func tableDetail(t core.TableState) string {
+	switch {
+	case t.Copy != nil:
+		return ": " + t.Copy.String()
+	case len(t.Building) > 0:
+		return ": building " + t.Building[0].String()
+	case t.IndexesPending > 0:
+		return fmt.Sprintf(": %d index(es) or constraint(s) to build", t.IndexesPending)
+	}
+	return ""
+}
+
 func tableCounts(counts map[string]int) string {
 	var parts []string
-	for _, state := range []string{"ready", "sync", "copied", "copy", "init", "unknown"} {
+	for _, state := range []string{"ready", core.TableIndexing, "sync", "copied", "copy", "init", "unknown"} {
 		if n := counts[state]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, state))
 		}
