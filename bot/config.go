@@ -113,10 +113,11 @@ type LimitsConfig struct {
 
 // Migration is one named migration.
 type Migration struct {
-	Name    string    `yaml:"name"` // the name of its database objects; core.DefaultName when empty
-	Primary SecretRef `yaml:"primary"`
-	Replica SecretRef `yaml:"replica"`
-	Proxy   SecretRef `yaml:"proxy"`
+	Name      string        `yaml:"name"` // the name of its database objects; core.DefaultName when empty
+	Primary   SecretRef     `yaml:"primary"`
+	Replica   SecretRef     `yaml:"replica"`
+	Proxy     SecretRef     `yaml:"proxy"`
+	PgBouncer PgBouncerConf `yaml:"pgbouncer"` // instead of the proxy
 	// The addresses the servers reach each other at, when not the ones the bot uses: the
 	// subscription's way to the primary, the failsafe's way to the replica.
 	PrimaryForReplica SecretRef `yaml:"primary_for_replica"`
@@ -131,6 +132,14 @@ type Migration struct {
 	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
 	Permissions Permissions     `yaml:"permissions"`
 	Approval    *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
+}
+
+// PgBouncerConf is the PgBouncer the application goes through, when traffic switches
+// through one instead of the proxy.
+type PgBouncerConf struct {
+	Admin    SecretRef `yaml:"admin"`    // its admin console's connection string
+	Config   string    `yaml:"config"`   // the file its configuration %includes, which pghandoff writes
+	Database string    `yaml:"database"` // the entry's name; the primary's database name when empty
 }
 
 // SetupConfig selects what setup replicates, and what it does with the roles and privileges

@@ -32,6 +32,7 @@ var configKeys = map[core.Option]string{
 	core.OptRole: "cutover.fence_roles", core.OptMaxLag: "max_lag_bytes", core.OptPgDump: ".pg_dump",
 	core.OptConnections: "connections",
 	core.OptCreateRoles: "setup.create_roles", core.OptOwners: "setup.owners", core.OptNoPrivileges: "setup.no_privileges",
+	core.OptPgBouncer: "pgbouncer.admin", core.OptPgBouncerConfig: "pgbouncer.config", core.OptPgBouncerDatabase: "pgbouncer.database",
 }
 
 // boolKeys are the config keys that are switches.

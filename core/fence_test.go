@@ -110,7 +110,11 @@ func TestFenceNamesSurvivingSessions(t *testing.T) {
 	e := newEnv(t, pgtest.Pairs(t)[0])
 	writer := "s_" + e.primaryDB
 	e.execPrimary(`CREATE ROLE ` + writer + ` LOGIN PASSWORD 'pw'`)
-	t.Cleanup(func() { _ = e.pair.Primary.Exec(context.Background(), "postgres", "DROP ROLE IF EXISTS "+writer) })
+	e.execReplica(`CREATE ROLE ` + writer + ` LOGIN PASSWORD 'pw'`) // fence checks the role on the new primary too
+	t.Cleanup(func() {
+		_ = e.pair.Primary.Exec(context.Background(), "postgres", "DROP ROLE IF EXISTS "+writer)
+		_ = e.pair.Replica.Exec(context.Background(), "postgres", "DROP ROLE IF EXISTS "+writer)
+	})
 	conn, err := pgx.Connect(ctxFor(t, time.Minute), e.pair.Primary.DSNFor(writer, "pw", e.primaryDB))
 	if err != nil {
 		t.Fatal(err)

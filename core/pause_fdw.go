@@ -32,7 +32,23 @@ type lockTarget struct {
 	owner string
 }
 
-var _ trafficSwitch = (*fdwSwitch)(nil)
+var _ trafficStrategy = (*fdwSwitch)(nil)
+
+func (s *fdwSwitch) role() string      { return roleProxy }
+func (s *fdwSwitch) name() string      { return "the proxy" }
+func (s *fdwSwitch) subject() string   { return "the proxy's foreign server " + ident(s.m.name()) }
+func (s *fdwSwitch) settled() []string { return nil }
+
+// pointsAt is where the foreign server pointed when the switch began.
+func (s *fdwSwitch) pointsAt() string {
+	switch {
+	case s.srv.pointsAt(s.m.Primary):
+		return rolePrimary
+	case s.srv.pointsAt(s.m.Replica):
+		return roleReplica
+	}
+	return ""
+}
 
 // newFDWSwitch reads the proxy's foreign server and lists the foreign tables to lock (the
 // helper ones too: a default drawing a sequence value is a write to the source), checking
@@ -86,8 +102,8 @@ func (s *fdwSwitch) checkLockSlots(ctx context.Context) error {
 	return nil
 }
 
-// openWatcher opens the deadlock watch's connection, before the first attempt.
-func (s *fdwSwitch) openWatcher(ctx context.Context) error {
+// prepare opens the deadlock watch's connection, before the first attempt.
+func (s *fdwSwitch) prepare(ctx context.Context, _ *pause) error {
 	if s.dryRun || s.watcher != nil {
 		return nil
 	}
@@ -126,9 +142,6 @@ const lockBatchPrefix = 3
 // holding no other, lets an application transaction that holds it and wants another finish
 // instead of deadlocking.
 func (s *fdwSwitch) hold(ctx context.Context, p *pause, attempt int) (bool, error) {
-	if err := s.openWatcher(ctx); err != nil {
-		return false, err
-	}
 	stmts := s.lockBatch(p)
 	if attempt == 1 {
 		for _, stmt := range stmts {
@@ -219,10 +232,12 @@ func (s *fdwSwitch) release(ctx context.Context, p *pause) error {
 	return s.r.exec(ctx, s.proxy, "COMMIT", "")
 }
 
-func (s *fdwSwitch) abort(*pause) {
+// abort rolls the pause's transaction back: the foreign server's options return with it.
+func (s *fdwSwitch) abort(*pause) error {
 	if !s.dryRun {
 		rollback(s.proxy)
 	}
+	return nil
 }
 
 // waiting counts the application statements waiting for the pause's locks.

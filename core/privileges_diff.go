@@ -72,11 +72,21 @@ func (c *comparison) desired(p *aclObject, owner string) acl {
 	return out
 }
 
+// newerThanPrimary says whether privilege is one the primary's version does not have
+// (MAINTAIN came with PostgreSQL 17): a replica's default privileges granting ALL include it,
+// and no grant of the primary can say otherwise.
+func (c *comparison) newerThanPrimary(privilege string) bool {
+	return privilege == "MAINTAIN" && c.primaryMajor < 17
+}
+
 // actual is the replica's ACL, as far as it is compared, for the object owned by owner
 // (which may be the owner it is about to get).
 func (c *comparison) actual(r *aclObject, owner string) acl {
 	out := acl{}
 	for k, opt := range r.acl {
+		if c.newerThanPrimary(k.privilege) {
+			continue // the replica's ALL includes it; the primary cannot grant it
+		}
 		if k.grantee != owner && k.grantee != r.owner && (k.grantee == "" || c.managed[k.grantee]) {
 			out[k] = opt
 		}

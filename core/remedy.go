@@ -47,6 +47,9 @@ const (
 	OptCreateRoles         Option = "create-roles"
 	OptOwners              Option = "owners"
 	OptNoPrivileges        Option = "no-privileges"
+	OptPgBouncer           Option = "pgbouncer"
+	OptPgBouncerConfig     Option = "pgbouncer-config"
+	OptPgBouncerDatabase   Option = "pgbouncer-database"
 	OptIndexesFirst        Option = "indexes-first"
 	OptJobs                Option = "jobs"
 )
@@ -57,7 +60,8 @@ func Options() []Option {
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
-		OptCreateRoles, OptOwners, OptNoPrivileges, OptIndexesFirst, OptJobs}
+		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase,
+		OptIndexesFirst, OptJobs}
 }
 
 // Command is an operation a remedy tells the user to run.

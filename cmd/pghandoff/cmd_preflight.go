@@ -64,8 +64,13 @@ func renderPreflight(w io.Writer, r *core.PreflightResult) {
 	} else {
 		fmt.Fprintf(w, "Preflight: %d blocker(s) to fix before setup.\n", len(r.Failed()))
 	}
+	renderChecks(w, r.Checks)
+}
+
+// renderChecks lists checks, with the remedy of each that did not pass.
+func renderChecks(w io.Writer, checks []core.Check) {
 	marks := map[string]string{core.CheckPass: "ok  ", core.CheckWarn: "WARN", core.CheckFail: "FAIL"}
-	for _, c := range r.Checks {
+	for _, c := range checks {
 		fmt.Fprintf(w, "  %s %-30s %s\n", marks[c.Status], c.Name, c.Detail)
 		if !c.Remedy.IsZero() && c.Status != core.CheckPass {
 			fmt.Fprintf(w, "       %-30s fix: %s\n", "", c.Remedy.Render(cliSpeller{}))

@@ -27,7 +27,7 @@ WITH scope AS (
                AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')),
            s.nspname
       FROM pg_class c JOIN scope s ON s.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND format('%I.%I', s.nspname, c.relname) <> $2
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.oid IS DISTINCT FROM to_regclass($2)
        AND NOT EXISTS (SELECT 1 FROM members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
     SELECT 'column', c.oid, format('%I.%I', s.nspname, c.relname), format('%I', a.attname), 'c', c.relowner, a.attacl, false, s.nspname
