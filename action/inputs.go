@@ -48,6 +48,8 @@ const (
 	inPgBouncer           = "pgbouncer"
 	inPgBouncerConfig     = "pgbouncer-config"
 	inPgBouncerDatabase   = "pgbouncer-database"
+	inIndexesFirst        = "indexes-first"
+	inJobs                = "jobs"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
@@ -55,7 +57,8 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
-	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase}
+	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase,
+	inIndexesFirst, inJobs}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -84,6 +87,8 @@ type params struct {
 	connections         int
 	createRoles, owners bool
 	noPrivileges        bool
+	indexesFirst        bool
+	jobs                int
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -216,10 +221,11 @@ func (p *params) set(name, v string) error {
 	case inForce:
 		p.force, err = parseBool(v)
 	case inConnections:
-		var n int64
-		if n, err = parseCount(v); err == nil {
-			p.connections = int(n)
-		}
+		p.connections, err = parseInt(v)
+	case inJobs:
+		p.jobs, err = parseInt(v)
+	case inIndexesFirst:
+		p.indexesFirst, err = parseBool(v)
 	case inCreateRoles:
 		p.createRoles, err = parseBool(v)
 	case inOwners:
@@ -233,6 +239,12 @@ func (p *params) set(name, v string) error {
 		return badInput(name, "%v", err)
 	}
 	return nil
+}
+
+// parseInt reads a count that core takes as an int.
+func parseInt(v string) (int, error) {
+	n, err := parseCount(v)
+	return int(n), err
 }
 
 // parseBool accepts what GitHub's own toolkit accepts for a boolean input (YAML 1.2 core).

@@ -57,3 +57,44 @@ func (s *IndexesStatus) String() string {
 	}
 	return out
 }
+
+// Progress says where one table's copy or index builds are, "" when neither is under way:
+// "12.0 MiB of 40.0 MiB (30%)", "building ...", "2 indexes or constraints to build".
+func (t TableState) Progress() string {
+	switch {
+	case t.Copy != nil:
+		return t.Copy.String()
+	case len(t.Building) > 0:
+		return "building " + t.Building[0].String()
+	case t.IndexesPending > 0:
+		return fmt.Sprintf("%d index(es) or constraint(s) to build", t.IndexesPending)
+	}
+	return ""
+}
+
+// Milestone is what a progress log counts as a change: the verdict, the tables' states, the
+// indexes built and building, and the first reason without its figures; not each new byte
+// count, which a line rewritten in place shows instead.
+func (st *Status) Milestone() string {
+	states := make([]string, 0, len(st.Tables))
+	for _, t := range st.Tables {
+		states = append(states, t.State)
+	}
+	built, building := 0, []string{}
+	if st.Indexes != nil {
+		built = st.Indexes.Built
+		for _, b := range st.Indexes.Building {
+			building = append(building, b.Index)
+		}
+	}
+	reason := ""
+	if len(st.Reasons) > 0 {
+		reason = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return -1
+			}
+			return r
+		}, st.Reasons[0])
+	}
+	return fmt.Sprintf("%s|%s|%d|%s|%s", st.State, strings.Join(states, ","), built, strings.Join(building, ","), reason)
+}

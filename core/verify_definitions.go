@@ -99,3 +99,16 @@ func definitionList(diffs []DefinitionDifference) string {
 	}
 	return joinList(lines, 5)
 }
+
+// Beside says what differs beside the rows, in plain words: "privileges on 2 objects and 3
+// indexes and constraints"; "" when nothing does.
+func (r *VerifyResult) Beside() string {
+	var parts []string
+	if p := r.Privileges; p != nil && len(p.Differences) > 0 {
+		parts = append(parts, fmt.Sprintf("privileges on %d objects", len(p.Differences)))
+	}
+	if d := r.Definitions; d != nil && len(d.Differences) > 0 {
+		parts = append(parts, fmt.Sprintf("%d indexes and constraints", len(d.Differences)))
+	}
+	return strings.Join(parts, " and ")
+}

@@ -116,13 +116,8 @@ func renderStatus(w io.Writer, st *core.Status) {
 
 // tableDetail is a table's copy or its index builds, after its name.
 func tableDetail(t core.TableState) string {
-	switch {
-	case t.Copy != nil:
-		return ": " + t.Copy.String()
-	case len(t.Building) > 0:
-		return ": building " + t.Building[0].String()
-	case t.IndexesPending > 0:
-		return fmt.Sprintf(": %d index(es) or constraint(s) to build", t.IndexesPending)
+	if p := t.Progress(); p != "" {
+		return ": " + p
 	}
 	return ""
 }

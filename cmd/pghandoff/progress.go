@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +54,7 @@ func (p *progressPrinter) show(st *core.Status) {
 		fmt.Fprintf(p.w, "\r\033[K%s", progressLine(st))
 		return
 	}
-	if key := stateOf(st); key != p.last {
+	if key := st.Milestone(); key != p.last {
 		fmt.Fprintln(p.w, progressLine(st))
 		p.last = key
 	}
@@ -66,31 +65,6 @@ func (p *progressPrinter) end() {
 	if p.live {
 		fmt.Fprintln(p.w)
 	}
-}
-
-// stateOf is what counts as a change of state: the verdict, the tables' states, the indexes
-// built and building, the first reason's words without its figures.
-func stateOf(st *core.Status) string {
-	var building []string
-	if st.Indexes != nil {
-		for _, b := range st.Indexes.Building {
-			building = append(building, b.Index)
-		}
-	}
-	reason := ""
-	if len(st.Reasons) > 0 {
-		reason = strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return -1
-			}
-			return r
-		}, st.Reasons[0])
-	}
-	built := 0
-	if st.Indexes != nil {
-		built = st.Indexes.Built
-	}
-	return fmt.Sprintf("%s|%s|%d|%s|%s", st.State, tableCounts(st.TableCounts), built, strings.Join(building, ","), reason)
 }
 
 func jobsFlag(cmd *cobra.Command, p *int) {
