@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/pghandoff/pghandoff/core"
 )
@@ -35,23 +36,23 @@ func progressLine(st *core.Status) string {
 // byte count.
 type progressPrinter struct {
 	w    io.Writer
-	live bool
+	live *os.File // the terminal, when there is one
 	last string
 }
 
 func newProgressPrinter(w, raw io.Writer) *progressPrinter {
-	f, ok := raw.(*os.File)
-	live := false
-	if ok {
-		info, err := f.Stat()
-		live = err == nil && info.Mode()&os.ModeCharDevice != 0
+	p := &progressPrinter{w: w}
+	if f, ok := raw.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			p.live = f
+		}
 	}
-	return &progressPrinter{w: w, live: live}
+	return p
 }
 
 func (p *progressPrinter) show(st *core.Status) {
-	if p.live {
-		fmt.Fprintf(p.w, "\r\033[K%s", progressLine(st))
+	if p.live != nil {
+		fmt.Fprintf(p.w, "\r\033[K%s", fitWidth(progressLine(st), p.live))
 		return
 	}
 	if key := st.Milestone(); key != p.last {
@@ -62,9 +63,20 @@ func (p *progressPrinter) show(st *core.Status) {
 
 // end finishes the live line.
 func (p *progressPrinter) end() {
-	if p.live {
+	if p.live != nil {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// fitWidth cuts line to the terminal's width: a line that wraps could not be rewritten in
+// place.
+func fitWidth(line string, term *os.File) string {
+	ws, err := unix.IoctlGetWinsize(int(term.Fd()), unix.TIOCGWINSZ)
+	runes := []rune(line)
+	if err != nil || ws.Col < 10 || len(runes) < int(ws.Col) {
+		return line
+	}
+	return string(runes[:ws.Col-2]) + "…"
 }
 
 func jobsFlag(cmd *cobra.Command, p *int) {
