@@ -43,13 +43,13 @@ func with(lists ...[]string) []string { return slices.Concat(lists...) }
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
-		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary}), run: runPreflight},
+		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary, inIndexesFirst, inJobs}), run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica}), run: runSetup},
+		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica, inIndexesFirst}), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},
-		inputs: []string{inMaxLag, inTimeout, inInterval}, run: runWait},
+		inputs: []string{inMaxLag, inTimeout, inInterval, inJobs}, run: runWait},
 	"teardown": {name: "teardown", needs: []string{inPrimary, inReplica},
 		inputs: with(execution, []string{inDrop, inYes}), run: runTeardown},
 	"proxy-create": {name: "proxy-create", needs: []string{inPrimary}, needsSwitch: true,

@@ -22,6 +22,7 @@ var inputDefaults = map[string]string{
 	inLockTimeout:      core.FormatDuration(core.DefaultLockTimeout),
 	inStatementTimeout: core.FormatDuration(core.DefaultStatementTimeout),
 	inConnections:      strconv.Itoa(core.DefaultConnections),
+	inJobs:             strconv.Itoa(core.DefaultJobs),
 }
 
 // isDefault reports whether an input holds its declared default (or is empty).

@@ -49,6 +49,8 @@ const (
 	inPgBouncerConfig     = "pgbouncer-config"
 	inPgBouncerDatabase   = "pgbouncer-database"
 	inSQL                 = "sql"
+	inIndexesFirst        = "indexes-first"
+	inJobs                = "jobs"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
@@ -56,7 +58,8 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
-	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSQL}
+	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSQL,
+	inIndexesFirst, inJobs}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -86,6 +89,8 @@ type params struct {
 	createRoles, owners bool
 	noPrivileges        bool
 	sql                 string
+	indexesFirst        bool
+	jobs                int
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -218,10 +223,11 @@ func (p *params) set(name, v string) error {
 	case inForce:
 		p.force, err = parseBool(v)
 	case inConnections:
-		var n int64
-		if n, err = parseCount(v); err == nil {
-			p.connections = int(n)
-		}
+		p.connections, err = parseInt(v)
+	case inJobs:
+		p.jobs, err = parseInt(v)
+	case inIndexesFirst:
+		p.indexesFirst, err = parseBool(v)
 	case inCreateRoles:
 		p.createRoles, err = parseBool(v)
 	case inOwners:
@@ -237,6 +243,12 @@ func (p *params) set(name, v string) error {
 		return badInput(name, "%v", err)
 	}
 	return nil
+}
+
+// parseInt reads a count that core takes as an int.
+func parseInt(v string) (int, error) {
+	n, err := parseCount(v)
+	return int(n), err
 }
 
 // parseBool accepts what GitHub's own toolkit accepts for a boolean input (YAML 1.2 core).

@@ -20,7 +20,7 @@ func (j *job) roleOptions() core.RoleOptions {
 // runSetup starts replication; it is idempotent, so re-running a failed job converges.
 func runSetup(ctx context.Context, j *job) (*outcome, error) {
 	return rendered(setupOutcome)(core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
-		RoleOptions: j.roleOptions(), Execution: j.execution()}))
+		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, Execution: j.execution()}))
 }
 
 // setupOutcome renders what Setup did.
@@ -40,6 +40,12 @@ func setupOutcome(res *core.SetupResult, _ error) *outcome {
 	out.set(outTables, strconv.Itoa(len(res.Tables)))
 	out.fact("Tables", strconv.Itoa(len(res.Tables)))
 	out.fact("Schema imported", boolText(res.SchemaImported))
+	if len(res.Deferred) > 0 {
+		out.fact("Left for after the copy", fmt.Sprintf("%d indexes and constraints: the wait step builds them as each table's copy ends", len(res.Deferred)))
+	}
+	if res.Transfer != nil {
+		out.fact("Transfer", text(res.Transfer.Why))
+	}
 	if res.PgDump != "" {
 		out.fact("pg_dump", code(res.PgDump))
 	}

@@ -26,18 +26,18 @@ func runStatus(ctx context.Context, j *job) (*outcome, error) {
 	return statusOutcome(st), err
 }
 
-// runWait waits until replication is ready, printing a line whenever the picture changes
-// (and at least every progressEvery), and fails the step on timeout.
+// runWait waits until replication is ready, building the indexes setup left for after the
+// copy, printing a line whenever the picture changes (and at least every progressEvery), and
+// fails the step on timeout.
 func runWait(ctx context.Context, j *job) (*outcome, error) {
 	j.w.infof("waiting until ready: lag under %s, all tables replicating; timeout %s", core.FormatBytes(cmp.Or(j.p.maxLag, core.DefaultMaxLag)), timeoutText(j.p.timeout))
 	var last string
 	var lastAt time.Time
-	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: j.statusOptions(), Timeout: j.p.timeout, Interval: j.p.interval,
+	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: j.statusOptions(), Timeout: j.p.timeout, Interval: j.p.interval, Jobs: j.p.jobs,
 		OnStatus: func(st *core.Status) {
-			line := progressLine(st)
-			if line != last || time.Since(lastAt) >= progressEvery {
-				j.w.infof("%s", line)
-				last, lastAt = line, time.Now()
+			if key := st.Milestone(); key != last || time.Since(lastAt) >= progressEvery {
+				j.w.infof("%s", progressLine(st))
+				last, lastAt = key, time.Now()
 			}
 		}})
 	if st == nil {
@@ -56,7 +56,9 @@ func timeoutText(d time.Duration) string {
 	return d.String()
 }
 
-// progressLine is one status in a line: the state, the lag, the tables.
+// progressLine is one status in a line: the state, the lag, the tables, the copy in bytes
+// and the deferred indexes. Wait prints one at each milestone (core's Status.Milestone),
+// and at least every progressEvery with the copy's figures.
 func progressLine(st *core.Status) string {
 	parts := []string{st.State}
 	if st.LagBytes != nil {
@@ -64,6 +66,12 @@ func progressLine(st *core.Status) string {
 	}
 	if len(st.Tables) > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d tables ready", st.TableCounts["ready"], len(st.Tables)))
+	}
+	if st.Copy != nil {
+		parts = append(parts, "copied "+st.Copy.String())
+	}
+	if st.Indexes.Pending() > 0 {
+		parts = append(parts, "indexes "+st.Indexes.String())
 	}
 	if !st.Ready && len(st.Reasons) > 0 {
 		parts = append(parts, st.Reasons[0])
@@ -112,6 +120,10 @@ func statusOutcome(st *core.Status) *outcome {
 	if st.PrimaryVersion != "" || st.ReplicaVersion != "" {
 		out.fact("Versions", text(fmt.Sprintf("PostgreSQL %s → %s", st.PrimaryVersion, st.ReplicaVersion)))
 	}
+	if st.Copy != nil {
+		out.fact("Initial copy", text(st.Copy.String()))
+	}
+	indexesFacts(out, st.Indexes)
 	if len(st.Reasons) > 0 {
 		out.section("Why it is not ready", bullets(st.Reasons))
 	}
@@ -147,9 +159,9 @@ func tableStates(tables []core.TableState) string {
 	})
 	rows := make([][]string, len(sorted))
 	for i, t := range sorted {
-		rows[i] = []string{code(t.TableName.String()), text(t.State)}
+		rows[i] = []string{code(t.TableName.String()), text(t.State), text(t.Progress())}
 	}
-	return table([]string{"Table", "State"}, rows)
+	return table([]string{"Table", "State", "Progress"}, rows)
 }
 
 func optInt(v *int64) string {
@@ -164,4 +176,23 @@ func optFloat(v *float64, prec int) string {
 		return ""
 	}
 	return strconv.FormatFloat(*v, 'f', prec, 64)
+}
+
+// indexesFacts says where the indexes setup left for after the copy stand, who builds them,
+// and each failure as a problem with its error.
+func indexesFacts(out *outcome, ix *core.IndexesStatus) {
+	if ix == nil {
+		return
+	}
+	out.fact("Indexes left for after the copy", text(ix.String()))
+	if ix.Pending() > 0 {
+		builder := "nobody: run the wait step to build them"
+		if ix.Builder != nil {
+			builder = text(ix.Builder.String())
+		}
+		out.fact("Building them", builder)
+	}
+	for _, f := range ix.Failed {
+		out.warnings = append(out.warnings, fmt.Sprintf("building %s %s on %s failed (%d attempts): %s", f.Kind, f.Object, f.Table, f.Attempts, f.Error))
+	}
 }

@@ -27,7 +27,7 @@ func verifyOutcome(res *core.VerifyResult, _ error) *outcome {
 		out.headline = fmt.Sprintf("not verified: %d of %d tables kept changing at every point; the others match", res.Changing, len(res.Tables))
 	case !res.OK:
 		out.icon = iconFailed
-		out.headline = fmt.Sprintf("data matches (%d tables, %d rows), privileges differ on %d objects", len(res.Tables), res.Rows, len(res.Privileges.Differences))
+		out.headline = fmt.Sprintf("data matches (%d tables, %d rows); %s differ", len(res.Tables), res.Rows, res.Beside())
 	}
 	out.fact("Compared along", res.Direction)
 	out.set(outMismatches, strconv.Itoa(res.Mismatches))
@@ -35,7 +35,26 @@ func verifyOutcome(res *core.VerifyResult, _ error) *outcome {
 	out.fact("Rows on the primary", strconv.FormatInt(res.Rows, 10))
 	out.section("Tables, differences first", verifyTable(res.Tables))
 	privilegesSection(out, res.Privileges)
+	definitionsSection(out, res.Definitions)
 	return out
+}
+
+// definitionsSection compares the tables' indexes and constraints; each difference is a
+// problem (the wait step builds those setup left for after the copy).
+func definitionsSection(out *outcome, d *core.DefinitionCheck) {
+	if d == nil {
+		return
+	}
+	out.fact("Indexes and constraints compared", fmt.Sprintf("%d, %d differ", d.Objects, len(d.Differences)))
+	if len(d.Differences) == 0 {
+		return
+	}
+	lines := make([]string, len(d.Differences))
+	for i, diff := range d.Differences {
+		lines[i] = diff.String()
+	}
+	out.problems = append(out.problems, lines...)
+	out.section("Indexes and constraints that differ (the wait step builds those left for after the copy)", bullets(lines))
 }
 
 func verifyTable(checks []core.TableCheck) string {

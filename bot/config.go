@@ -126,7 +126,10 @@ type Migration struct {
 	MaxLagBytes       int64     `yaml:"max_lag_bytes"` // core.DefaultMaxLag when 0
 	// Connections the bot holds at most at once on each of the migration's servers, shared by
 	// everything it does there; core.DefaultConnections when 0.
-	Connections int             `yaml:"connections"`
+	Connections int `yaml:"connections"`
+	// Jobs: how many of the indexes and constraints setup left for after the copy the bot
+	// builds at once on the replica, within Connections; core.DefaultJobs when 0.
+	Jobs        int             `yaml:"jobs"`
 	Setup       SetupConfig     `yaml:"setup"`
 	Cutover     CutoverConf     `yaml:"cutover"`
 	Alerts      *Thresholds     `yaml:"alerts"` // replaces the global thresholds when set
@@ -151,6 +154,7 @@ type SetupConfig struct {
 	CreateRoles         bool     `yaml:"create_roles"`  // create the roles the new primary lacks
 	Owners              bool     `yaml:"owners"`        // give objects their old owners
 	NoPrivileges        bool     `yaml:"no_privileges"` // carry no privileges, owners or roles
+	IndexesFirst        bool     `yaml:"indexes_first"` // import every index before the copy (slower)
 }
 
 // CutoverConf tunes cutover, proxy create and fence.

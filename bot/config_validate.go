@@ -154,7 +154,7 @@ func (c *Config) checkMigration(key string, m Migration) error {
 	for _, n := range []struct {
 		negative bool
 		path     []string
-	}{{m.MaxLagBytes < 0, at("max_lag_bytes")}, {m.Cutover.Margin < 0, at("cutover", "margin")}, {m.Connections < 0, at("connections")},
+	}{{m.MaxLagBytes < 0, at("max_lag_bytes")}, {m.Cutover.Margin < 0, at("cutover", "margin")}, {m.Connections < 0, at("connections")}, {m.Jobs < 0, at("jobs")},
 		{m.Cutover.MaxPause < 0, at("cutover", "max_pause")}} {
 		if n.negative {
 			return c.errAt("must not be negative (0 means the default)", n.path...)

@@ -28,6 +28,7 @@ func TestExampleConfigShowsDefaults(t *testing.T) {
 		"min_interval":        core.FormatDuration(defaultReportMinInterval),
 		"every":               defaultAlertsEvery,
 		"connections":         strconv.Itoa(core.DefaultConnections),
+		"jobs":                strconv.Itoa(core.DefaultJobs),
 		"status_max_age":      core.FormatDuration(defaultStatusMaxAge),
 		"commands_per_minute": strconv.Itoa(defaultCommandsPerMinute),
 	}

@@ -31,7 +31,8 @@ var checkIcons = map[string]string{core.CheckPass: ":white_check_mark:", core.Ch
 
 func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: r.mig.M, Selection: r.mig.selection(),
-		RoleOptions: r.mig.roleOptions(), PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+		RoleOptions: r.mig.roleOptions(), PgDump: r.b.cfg.PgDump, IndexesFirst: r.mig.Cfg.Setup.IndexesFirst, Jobs: r.mig.Cfg.Jobs,
+		Observer: r.observer()})
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +58,10 @@ func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 func opSetup(ctx context.Context, r *run) (*outcome, error) {
 	sel := r.mig.selection()
 	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel,
-		RoleOptions: r.mig.roleOptions(),
-		PgDump:      r.b.cfg.PgDump,
-		Execution:   r.execution()})
+		RoleOptions:  r.mig.roleOptions(),
+		PgDump:       r.b.cfg.PgDump,
+		IndexesFirst: r.mig.Cfg.Setup.IndexesFirst,
+		Execution:    r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +77,12 @@ func opSetup(ctx context.Context, r *run) (*outcome, error) {
 			b.WriteString(", schema imported on the replica")
 		}
 		b.WriteString(". Follow it with `status " + r.req.cmd.Migration + "` or `wait " + r.req.cmd.Migration + "`.")
+	}
+	if n := len(res.Deferred); n > 0 && !res.DryRun {
+		fmt.Fprintf(&b, "\n• %d secondary index(es) and constraint(s) left for after each table's copy: `wait %s` builds them.", n, r.req.cmd.Migration)
+	}
+	if res.Transfer != nil {
+		b.WriteString("\n• Transfer: " + res.Transfer.Why)
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(&b, "\n• skipped %s: %s", s.TableName, s.Reason)
@@ -103,14 +111,14 @@ func opWait(ctx context.Context, r *run) (*outcome, error) {
 	var lastNote time.Time
 	st, err := core.Wait(ctx, core.WaitOptions{
 		StatusOptions: core.StatusOptions{Migration: r.mig.M, MaxLag: r.mig.Cfg.MaxLagBytes, Observer: r.observer()},
-		Timeout:       timeout, Interval: waitInterval,
+		Timeout:       timeout, Interval: waitInterval, Jobs: r.mig.Cfg.Jobs,
 		OnStatus: func(st *core.Status) {
 			if time.Since(lastNote) < 30*time.Second {
 				return
 			}
 			lastNote = time.Now()
 			_ = r.b.store.sampleAdd(ctx, r.req.cmd.Migration, st)
-			r.prog.note(fmt.Sprintf("%s: %s", verdicts[st.State], lagShort(st)))
+			r.prog.note(fmt.Sprintf("%s: %s%s", verdicts[st.State], lagShort(st), progressShort(st)))
 		},
 	})
 	if st != nil {
@@ -126,6 +134,18 @@ func opWait(ctx context.Context, r *run) (*outcome, error) {
 		return nil, err
 	}
 	return textOutcome("ready: "+lagShort(st), statusText(r.req.cmd.Migration, st, nil)), nil
+}
+
+// progressShort is the copy in bytes and the deferred indexes, for a progress note.
+func progressShort(st *core.Status) string {
+	s := ""
+	if st.Copy != nil {
+		s += "; copied " + st.Copy.String()
+	}
+	if st.Indexes.Pending() > 0 {
+		s += "; indexes " + st.Indexes.String()
+	}
+	return s
 }
 
 func lagShort(st *core.Status) string {
@@ -144,12 +164,14 @@ func opVerify(ctx context.Context, r *run) (*outcome, error) {
 	if res.OK {
 		fmt.Fprintf(&b, ":white_check_mark: Every table of *%s* matches: %d tables, %d rows.", r.req.cmd.Migration, len(res.Tables), res.Rows)
 		writePrivileges(&b, res.Privileges)
+		writeDefinitions(&b, res.Definitions)
 		return textOutcome(fmt.Sprintf("%d tables match", len(res.Tables)), b.String()), nil
 	}
 	if res.Mismatches == 0 && res.Changing == 0 {
-		fmt.Fprintf(&b, ":x: The data of *%s* matches (%d tables, %d rows), its privileges do not.", r.req.cmd.Migration, len(res.Tables), res.Rows)
+		fmt.Fprintf(&b, ":x: The data of *%s* matches (%d tables, %d rows), its privileges or its indexes and constraints do not.", r.req.cmd.Migration, len(res.Tables), res.Rows)
 		writePrivileges(&b, res.Privileges)
-		out := textOutcome(fmt.Sprintf("privileges differ on %d objects", len(res.Privileges.Differences)), b.String())
+		writeDefinitions(&b, res.Definitions)
+		out := textOutcome(res.Beside()+" differ", b.String())
 		out.Failed = true
 		return out, nil
 	}

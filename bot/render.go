@@ -71,6 +71,7 @@ func statusText(key string, st *core.Status, trend []sample) string {
 		fmt.Fprintf(&b, "• Sentinel round trip: %.0f ms\n", *st.SentinelMS)
 	}
 	b.WriteString("• Tables: " + tablesLine(st) + "\n")
+	writeProgress(&b, st)
 	b.WriteString("• Slot: " + slotLine(st) + "\n")
 	b.WriteString(schemaLine(key, st.Schema))
 	if spark := sparkline(trend); spark != "" {
@@ -111,7 +112,12 @@ func tablesLine(st *core.Status) string {
 	line := fmt.Sprintf("%d of %d ready", ready, len(st.Tables))
 	var waiting []string
 	for _, t := range st.Tables {
-		if t.State != "ready" {
+		if t.State == "ready" {
+			continue
+		}
+		if p := t.Progress(); p != "" {
+			waiting = append(waiting, fmt.Sprintf("%s (%s: %s)", t.TableName, t.State, p))
+		} else {
 			waiting = append(waiting, fmt.Sprintf("%s (%s)", t.TableName, t.State))
 		}
 	}
@@ -180,8 +186,12 @@ func eta(st *core.Status, trend []sample) string {
 		return "ready now"
 	case st.State == core.StateBroken:
 		return "none: replication needs attention first"
-	case st.Subscription != nil && st.TableCounts["ready"] < len(st.Tables):
+	case st.Copy != nil && st.Copy.ETASeconds != nil:
+		return "the initial copy ends in about " + humanDuration(time.Duration(*st.Copy.ETASeconds)*time.Second) + ", then its indexes are built"
+	case st.Subscription != nil && st.TableCounts["ready"]+st.TableCounts[core.TableIndexing] < len(st.Tables):
 		return "after the initial copy finishes"
+	case st.Indexes.Pending() > 0:
+		return "once the indexes left for after the copy are built"
 	case st.LagBytes == nil:
 		return "unknown"
 	}

@@ -25,13 +25,11 @@ func writePrivileges(b *strings.Builder, p *core.PrivilegeCheck) {
 	if len(p.Differences) == 0 {
 		fmt.Fprintf(b, "\nPrivileges: the same on both servers (%d objects).", p.Objects)
 	}
+	lines := make([]string, len(p.Differences))
 	for i, d := range p.Differences {
-		if i == 20 {
-			fmt.Fprintf(b, "\n… and %d more", len(p.Differences)-i)
-			break
-		}
-		b.WriteString("\n• " + d.String())
+		lines[i] = d.String()
 	}
+	writeCapped(b, lines)
 	if len(p.NotCompared) > 0 {
 		fmt.Fprintf(b, "\nNot compared (the new primary lacks these roles): %s", strings.Join(p.NotCompared, ", "))
 	}

@@ -60,6 +60,11 @@ const (
 // DefaultVerifyParallel is how many tables verify compares at once.
 const DefaultVerifyParallel = 4
 
+// DefaultJobs is how many deferred indexes and constraints wait builds at once on the
+// replica, at most: fewer when the replica's shared_buffers do not hold that many builds'
+// maintenance_work_mem (deferred_lock.go), or a connection budget does not allow them.
+const DefaultJobs = 4
+
 // The connection budget of a client that runs many operations (the bot, status --serve).
 const (
 	// DefaultConnections is how many connections such a client holds at once on each server:

@@ -125,6 +125,12 @@ func LockStatus(ctx context.Context, m Migration) (*LockHolder, error) {
 }
 
 func lockHolder(ctx context.Context, srv *server, name string) (*LockHolder, error) {
+	return advisoryHolder(ctx, srv, lockClass, lockKey(name))
+}
+
+// advisoryHolder reports who holds the advisory lock (class, key) on srv's database; nil
+// when nobody does.
+func advisoryHolder(ctx context.Context, srv *server, class, key int32) (*LockHolder, error) {
 	var h LockHolder
 	err := srv.conn.QueryRow(ctx, `
 		SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
@@ -132,7 +138,7 @@ func lockHolder(ctx context.Context, srv *server, name string) (*LockHolder, err
 		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		  AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2`,
-		int64(uint32(lockClass)), int64(uint32(lockKey(name)))).
+		int64(uint32(class)), int64(uint32(key))).
 		Scan(&h.PID, &h.ApplicationName, &h.User, &h.ClientAddr, &h.Since)
 	if err != nil {
 		if errors.Is(err, errNoRows) {

@@ -12,6 +12,10 @@ type PreflightOptions struct {
 	Selection          // the tables setup would publish
 	RoleOptions        // what setup would do with the roles and privileges
 	PgDump      string // FindPgDump() when empty
+	// IndexesFirst and Jobs: how setup and wait would build the indexes (SetupOptions,
+	// WaitOptions).
+	IndexesFirst bool
+	Jobs         int
 	Observer
 }
 

@@ -9,6 +9,7 @@ import (
 // replicaChecks run against the replica, in order; some compare it with the primary.
 var replicaChecks = []func(context.Context, *preflight) error{
 	checkReplicaVersion, checkSubscriptionRole, checkReplicaWorkers, checkExtensions, checkReplicaTables, checkRoles,
+	checkIndexBuilds, checkTransfer,
 }
 
 func checkReplicaVersion(_ context.Context, p *preflight) error {

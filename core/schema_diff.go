@@ -227,13 +227,6 @@ func ptrEqual[T comparable](a, b *T) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func orNothing(s *string) string {
 	if s == nil {
 		return "nothing"

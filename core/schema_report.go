@@ -68,7 +68,11 @@ func compareMigration(ctx context.Context, primary, replica *server, m Migration
 	if err != nil {
 		return nil, err
 	}
-	return compareSchemas(ctx, primary, replica, migrationScope(m, pst.meta))
+	cmp, err := compareSchemas(ctx, primary, replica, migrationScope(m, pst.meta))
+	if err != nil {
+		return nil, err
+	}
+	return cmp, cmp.leaveDeferred(ctx, replica, m)
 }
 
 // rolesWithProxy are the primary and the replica, and the proxy when it was given.

@@ -78,6 +78,9 @@ func (s *schemaSync) run(ctx context.Context) error {
 		return err
 	}
 	cmp, err := compareSchemas(ctx, s.op.primary, s.op.replica, migrationScope(s.opts.Migration, s.pst.meta))
+	if err == nil {
+		err = cmp.leaveDeferred(ctx, s.op.replica, s.opts.Migration)
+	}
 	if err != nil {
 		return err
 	}
@@ -226,6 +229,9 @@ func (s *schemaSync) confirm(ctx context.Context) error {
 		return nil
 	}
 	after, err := compareSchemas(ctx, s.op.primary, s.op.replica, migrationScope(s.opts.Migration, s.pst.meta))
+	if err == nil {
+		err = after.leaveDeferred(ctx, s.op.replica, s.opts.Migration)
+	}
 	if err != nil {
 		return err
 	}

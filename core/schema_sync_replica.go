@@ -118,7 +118,7 @@ func (p *replicaSync) apply(ctx context.Context, r *runner, replica *server, m M
 	}
 	if len(p.newTables) > 0 {
 		r.note(ctx, roleReplica, "importing %d table(s) created on the primary: %s", len(p.newTables), tableList(p.newTables))
-		if err := importSchema(ctx, r, m, replica, pgDump, tableDumpOptions(p.newTables)); err != nil {
+		if err := importSchema(ctx, r, m, replica, pgDump, tableDumpOptions(p.newTables), nil); err != nil {
 			return err
 		}
 		return r.prepare(ctx, replica) // pg_dump's script turned the session's timeouts off

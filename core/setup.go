@@ -10,6 +10,10 @@ type SetupOptions struct {
 	Selection
 	RoleOptions        // what the application's roles and the objects' privileges become on the replica
 	PgDump      string // the pg_dump to run; FindPgDump() when empty
+	// IndexesFirst imports every index and constraint before the copy, as pghandoff did
+	// before: slower, but the replica has every index as soon as each table is copied. By
+	// default the secondary ones are built after each table's copy, by wait (deferred.go).
+	IndexesFirst bool
 	Execution
 }
 
@@ -23,8 +27,13 @@ type SetupResult struct {
 	Skipped             []SkippedTable `json:"skipped,omitempty"`
 	ReplicaIdentityFull []TableName    `json:"replica_identity_full,omitempty"`
 	SchemaImported      bool           `json:"schema_imported"`
-	Warnings            []string       `json:"warnings,omitempty"`
-	PgDump              string         `json:"pg_dump"`
+	// Deferred are the indexes and constraints left for after the copy, by this run: wait
+	// builds them as each table is synchronised.
+	Deferred []DeferredObject `json:"deferred,omitempty"`
+	// Transfer is how the subscription this run created carries rows (binary, streaming).
+	Transfer *Transfer `json:"transfer,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+	PgDump   string    `json:"pg_dump"`
 	// Roles are the primary's roles that own migrated objects, hold privileges on them or
 	// are the application's, and what setup did about each (roles_plan.go).
 	Roles                []MigratedRole `json:"roles,omitempty"`

@@ -79,17 +79,7 @@ func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
 	name := p.opts.name()
 	sub := p.rst.subscription
 	if sub == nil {
-		withOpts := []string{"create_slot = false", "slot_name = " + literal(name), "copy_data = true"}
-		if p.primary.major() >= 14 && p.replica.major() >= 14 {
-			withOpts = append(withOpts, "streaming = on")
-		}
-		format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + strings.Join(withOpts, ", ") + ")"
-		dsn := p.opts.primaryForReplica()
-		err := r.exec(ctx, p.replica, fmt.Sprintf(format, literal(dsn.ConnInfo())), fmt.Sprintf(format, literal(dsn.redactedConnInfo())))
-		if err != nil && strings.HasPrefix(sqlState(err), "08") {
-			return withHint(err, remedy(subscriptionUnreachableHint, ". If the replica reaches the primary at another address than this machine does, give it as ", OptPrimaryForReplica))
-		}
-		return err
+		return p.createSubscription(ctx, r)
 	}
 	if !slices.Contains(sub.publications, name) {
 		return refused(remedy("choose another ", OptName), "the replica's subscription %s subscribes to %v, not to publication %s", name, sub.publications, name)
@@ -103,6 +93,25 @@ func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
 		return r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", ident(name)), "")
 	}
 	return nil
+}
+
+// createSubscription subscribes the replica, with the transfer options both servers allow
+// (transfer.go).
+func (p *setupPlan) createSubscription(ctx context.Context, r *runner) error {
+	name := p.opts.name()
+	transfer, err := decideTransfer(ctx, p.primary, p.replica, catalogNames(p.tables.publish))
+	if err != nil {
+		return err
+	}
+	p.res.Transfer = &transfer
+	withOpts := append([]string{"create_slot = false", "slot_name = " + literal(name), "copy_data = true"}, transfer.options()...)
+	format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + strings.Join(withOpts, ", ") + ")"
+	dsn := p.opts.primaryForReplica()
+	err = r.exec(ctx, p.replica, fmt.Sprintf(format, literal(dsn.ConnInfo())), fmt.Sprintf(format, literal(dsn.redactedConnInfo())))
+	if err != nil && strings.HasPrefix(sqlState(err), "08") {
+		return withHint(err, remedy(subscriptionUnreachableHint, ". If the replica reaches the primary at another address than this machine does, give it as ", OptPrimaryForReplica))
+	}
+	return err
 }
 
 // publishedNewTables reports whether this run added tables to an existing publication.

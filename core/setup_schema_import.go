@@ -17,19 +17,29 @@ func sentinelDDL(m Migration) string {
 // createSchema is pg_dump's CREATE SCHEMA statement, the schema's quoted name captured.
 var createSchema = regexp.MustCompile(`(?is)^CREATE\s+SCHEMA\s+("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$`)
 
+// importSplit takes pg_dump's statements and returns those to import now, and statements to
+// run at the end of the import's transaction.
+type importSplit func(statements []string) (now, finally []string)
+
 var setStatement = regexp.MustCompile(`(?is)^SET\s+(?:SESSION\s+|LOCAL\s+)?([a-z_][a-z0-9_.]*)\s*(?:=|TO\s)`)
 
 // importSchema loads what pg_dump writes with the options dump into the replica in one transaction,
 // then runs finally in it: an interrupted import leaves nothing, and a finished one is
-// recognised by what finally creates (the sentinel table). It stops at the first statement
-// that fails and shows it.
-func importSchema(ctx context.Context, r *runner, m Migration, replica *server, pgDump string, dump dumpOptions, finally ...string) error {
+// recognised by what finally creates (the sentinel table). split, when given, picks the
+// statements to run now and adds its own to finally (deferred.go). It stops at the first
+// statement that fails and shows it.
+func importSchema(ctx context.Context, r *runner, m Migration, replica *server, pgDump string, dump dumpOptions, split importSplit, finally ...string) error {
 	r.note(ctx, rolePrimary, "dumping the schema with pg_dump")
 	script, err := runPgDump(ctx, pgDump, m.Primary, dump)
 	if err != nil {
 		return withHint(err, remedy("check that the primary's user may read every schema, and that pg_dump is at least as new as the primary"))
 	}
 	statements := splitScript(script)
+	if split != nil {
+		var after []string
+		statements, after = split(statements)
+		finally = append(after, finally...)
+	}
 	settings, err := replica.queryStrings(ctx, "SELECT name::text FROM pg_settings")
 	if err != nil {
 		return fmt.Errorf("replica: list settings: %w", err)

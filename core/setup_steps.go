@@ -91,7 +91,11 @@ func (p *setupPlan) importSchema(ctx context.Context, r *runner) error {
 		return p.importNewTables(ctx, r)
 	}
 	args := schemaDumpOptions(p.opts.Migration, p.opts.Selection, p.extensions, p.dumpMajor)
-	if err := importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, args, sentinelDDL(p.opts.Migration)); err != nil {
+	split, err := p.deferral(ctx)
+	if err != nil {
+		return err
+	}
+	if err := importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, args, split, sentinelDDL(p.opts.Migration)); err != nil {
 		return err
 	}
 	p.res.SchemaImported = true
@@ -115,5 +119,9 @@ func (p *setupPlan) importNewTables(ctx context.Context, r *runner) error {
 		return nil
 	}
 	r.note(ctx, roleReplica, "importing %d table(s) created on the primary since setup: %s", len(absent), tableList(absent))
-	return importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, tableDumpOptions(absent))
+	split, err := p.deferral(ctx)
+	if err != nil {
+		return err
+	}
+	return importSchema(ctx, r, p.opts.Migration, p.replica, p.opts.PgDump, tableDumpOptions(absent), split)
 }

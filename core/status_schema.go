@@ -27,6 +27,7 @@ func (c *statusChecker) checkSchema(ctx context.Context, st *Status, pst primary
 		return err
 	}
 	if schema, ok := comparedSchemas.get(key, prints); ok {
+		schema.Changes = withoutDeferred(schema.Changes, c.deferring)
 		st.Schema = schema
 		return nil
 	}
@@ -41,6 +42,7 @@ func (c *statusChecker) checkSchema(ctx context.Context, st *Status, pst primary
 	// Made after the fingerprints were read: a change in between makes the next check's
 	// fingerprints differ, and that check compares again.
 	comparedSchemas.put(key, prints, st.Schema)
+	st.Schema.Changes = withoutDeferred(st.Schema.Changes, c.deferring)
 	return nil
 }
 

@@ -38,6 +38,10 @@ type Status struct {
 	// Schema is how the replica's definitions compare with the primary's (forward
 	// replication only).
 	Schema *SchemaStatus `json:"schema,omitempty"`
+	// Copy is the initial copy's progress over every table, while some are copying.
+	Copy *CopyProgress `json:"copy,omitempty"`
+	// Indexes are the indexes and constraints setup left for after the copy.
+	Indexes *IndexesStatus `json:"indexes,omitempty"`
 	// BypassWrites are writes the old primary took on migrated tables after the switch.
 	BypassWrites []BypassWrite `json:"bypass_writes,omitempty"`
 	CheckedAt    time.Time     `json:"checked_at"`
@@ -46,7 +50,13 @@ type Status struct {
 // TableState is one table's synchronisation state on the replica.
 type TableState struct {
 	TableName
-	State string `json:"state"` // init, copy, copied, sync, ready, unknown
+	State string `json:"state"` // init, copy, copied, sync, indexing, ready, unknown
+	// Copy is the table's initial copy, while it is copying.
+	Copy *CopyProgress `json:"copy,omitempty"`
+	// IndexesPending are its deferred indexes and constraints not built yet, and Building the
+	// builds running on it.
+	IndexesPending int          `json:"indexes_pending,omitempty"`
+	Building       []IndexBuild `json:"building,omitempty"`
 }
 
 // SlotStatus is the migration's replication slot on the primary.

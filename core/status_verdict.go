@@ -36,13 +36,14 @@ func judge(st *Status, s stream, ss streamState, phase PhaseRecord) {
 		broken("the %s's apply worker for %s is not running%s: check the %s's log for errors", s.target.role, s.name, errorCount(sub), s.target.role)
 	}
 	judgeSchema(st, broken)
-	notReady := len(st.Tables) - st.TableCounts["ready"]
+	notReady := len(st.Tables) - st.TableCounts["ready"] - st.TableCounts[TableIndexing]
 	if st.Subscription != nil && notReady > 0 {
 		st.Reasons = append(st.Reasons, fmt.Sprintf("%d of %d tables are not replicating yet (initial copy)", notReady, len(st.Tables)))
 	}
 	if st.Subscription != nil && len(st.Tables) == 0 {
 		st.Reasons = append(st.Reasons, "the subscription has no tables yet")
 	}
+	judgeIndexes(st, broken)
 	if st.LagBytes != nil && *st.LagBytes > st.MaxLagBytes {
 		st.Reasons = append(st.Reasons, fmt.Sprintf("lag is %d bytes, above the %d allowed", *st.LagBytes, st.MaxLagBytes))
 	}

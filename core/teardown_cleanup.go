@@ -56,7 +56,7 @@ func (t *teardown) dropHelperSchemas(ctx context.Context) error {
 			continue
 		}
 		if err := runTransaction(ctx, t.r, s, []step{{sql: "DROP TABLE IF EXISTS " + m.phaseTable()},
-			{sql: "DROP TABLE IF EXISTS " + m.turnaroundTable()}}); err != nil {
+			{sql: "DROP TABLE IF EXISTS " + m.turnaroundTable()}, {sql: "DROP TABLE IF EXISTS " + m.deferredTable()}}); err != nil {
 			return err
 		}
 		if dropped, err := dropBypassWatch(ctx, t.r, s, m); err != nil {

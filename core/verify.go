@@ -44,6 +44,8 @@ type VerifyResult struct {
 	// Privileges compares the objects' privileges, when setup carried them: a GRANT the
 	// replica lacks, or one it has that the primary does not, is a difference.
 	Privileges *PrivilegeCheck `json:"privileges,omitempty"`
+	// Definitions compares the tables' indexes and constraints.
+	Definitions *DefinitionCheck `json:"definitions,omitempty"`
 }
 
 // TableCheck is one table's row count and order-independent checksum on both servers.
@@ -105,6 +107,9 @@ func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
 	case res.Privileges != nil && len(res.Privileges.Differences) > 0:
 		return res, withHint(fmt.Errorf("%w: the privileges of %d object(s) differ: %s", ErrMismatch, len(res.Privileges.Differences), privilegeList(res.Privileges.Differences)),
 			remedy("run ", CmdSetup, " again: it grants and revokes on the replica what differs"))
+	case len(res.Definitions.Differences) > 0:
+		return res, withHint(fmt.Errorf("%w: %d index(es) or constraint(s) differ: %s", ErrMismatch, len(res.Definitions.Differences), definitionList(res.Definitions.Differences)),
+			remedy("run ", CmdWait, ": it builds the indexes and constraints setup left for after the copy; a difference left after it was made on one side by hand"))
 	case res.Changing > 0:
 		return res, withHint(fmt.Errorf("%w: %d of %d tables kept changing", ErrInconclusive, res.Changing, len(res.Tables)),
 			remedy("run ", CmdVerify, " again when writes are fewer, or after the switch once the failsafe caught up"))
@@ -175,6 +180,9 @@ func (v *verifier) run(ctx context.Context) (*VerifyResult, error) {
 	if v.res.Privileges, err = comparePrivileges(ctx, v.primary, v.replica, m); err != nil {
 		return v.res, err
 	}
+	if v.res.Definitions, err = compareDefinitions(ctx, v.primary, v.replica, tables); err != nil {
+		return v.res, err
+	}
 	v.summarise()
 	return v.res, nil
 }
@@ -224,7 +232,8 @@ func (v *verifier) summarise() {
 			v.res.Mismatches++
 		}
 	}
-	v.res.OK = v.res.Mismatches == 0 && v.res.Changing == 0 && (v.res.Privileges == nil || len(v.res.Privileges.Differences) == 0)
+	v.res.OK = v.res.Mismatches == 0 && v.res.Changing == 0 && (v.res.Privileges == nil || len(v.res.Privileges.Differences) == 0) &&
+		len(v.res.Definitions.Differences) == 0
 }
 
 // verifyWorkers is how many tables verify compares at once: the option's, or the default,

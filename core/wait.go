@@ -12,6 +12,9 @@ type WaitOptions struct {
 	StatusOptions
 	Timeout  time.Duration // give up after this long; DefaultWaitTimeout (no limit) when 0
 	Interval time.Duration // between checks; DefaultWaitInterval when 0
+	// Jobs is how many of the indexes and constraints setup left for after the copy wait
+	// builds at once; DefaultJobs when 0 (BuildIndexes).
+	Jobs int
 	// OnStatus, when set, receives every status the wait sees, for progress.
 	OnStatus func(*Status)
 }
@@ -26,16 +29,24 @@ func Wait(ctx context.Context, opts WaitOptions) (*Status, error) {
 	if opts.Timeout, err = orDefault(OptTimeout, opts.Timeout, DefaultWaitTimeout); err != nil {
 		return nil, err
 	}
-	ctx, end, err := opts.reserve(ctx, "wait", need{rolePrimary: 1, roleReplica: 1})
+	// The status checks' connections, and the builder's: its lock's, and one per job.
+	jobs, err := buildJobs(opts.Jobs, opts.Client.Budget, 2)
+	if err != nil {
+		return nil, err
+	}
+	ctx, end, err := opts.reserve(ctx, "wait", need{rolePrimary: 1, roleReplica: 2 + jobs})
 	if err != nil {
 		return nil, err
 	}
 	defer end()
+	opts.Observer = serialized(opts.Observer)
 	c, err := newStatusChecker(ctx, opts.StatusOptions, "wait")
 	if err != nil {
 		return nil, err
 	}
 	defer c.close()
+	b := &waitBuilder{m: opts.Migration, jobs: jobs, interval: opts.Interval, obs: opts.Observer}
+	defer b.stop()
 	waitCtx := ctx
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -62,6 +73,7 @@ func Wait(ctx context.Context, opts WaitOptions) (*Status, error) {
 		if st.Ready {
 			return st, nil
 		}
+		b.ensure(ctx, st)
 		if err := sleep(waitCtx, opts.Interval); err != nil {
 			if ctx.Err() == nil {
 				return last, timedOut(opts.Timeout, last)

@@ -13,8 +13,9 @@ func (a *app) preflightCommand() *cobra.Command {
 	var s servers
 	var sel selectionFlags
 	var roles roleFlags
-	var asJSON bool
+	var asJSON, indexesFirst bool
 	var pgDump string
+	var jobs int
 	cmd := &cobra.Command{
 		Use:   "preflight --primary DSN --replica DSN",
 		Short: "Check both servers before a migration, changing nothing",
@@ -25,7 +26,9 @@ objects, generated columns, row-level security, max_slot_wal_keep_size, extensio
 on the replica, the subscription privilege, versions of both servers and of pg_dump; and the
 roles that own migrated objects or hold privileges on them: which exist on the replica and
 can log in there, and what setup will do about the others (given the same --map-role,
---create-roles, --owners and --no-privileges as setup).
+--create-roles, --owners and --no-privileges as setup); how many indexes and constraints setup
+leaves for after the copy and how many the replica builds at once (--jobs, --indexes-first);
+whether rows travel in binary and large transactions stream.
 Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,7 +41,7 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 				return err
 			}
 			res, err := core.Preflight(cmd.Context(), core.PreflightOptions{Migration: m, Selection: selection, RoleOptions: roles.options(),
-				PgDump: pgDump, Observer: a.silentObserver()})
+				PgDump: pgDump, IndexesFirst: indexesFirst, Jobs: jobs, Observer: a.silentObserver()})
 			if err = show(a, asJSON, res, err, renderPreflight); err == nil && !res.OK {
 				return &exitError{code: exitNotReady}
 			}
@@ -50,6 +53,8 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 	roles.addFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to check (default: the newest installed)")
+	indexesFirstFlag(cmd, &indexesFirst)
+	jobsFlag(cmd, &jobs)
 	return cmd
 }
 

@@ -112,10 +112,14 @@ func renderStatus(w io.Writer, st *core.Status) {
 			b.First.Format(time.RFC3339), b.Last.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "  versions         primary %s, replica %s\n", st.PrimaryVersion, st.ReplicaVersion)
+	if st.Copy != nil {
+		fmt.Fprintf(w, "  copy             %s\n", st.Copy)
+	}
+	renderIndexes(w, st.Indexes)
 	fmt.Fprintf(w, "  tables           %d: %s\n", len(st.Tables), tableCounts(st.TableCounts))
 	for _, t := range st.Tables {
 		if t.State != "ready" {
-			fmt.Fprintf(w, "    %-10s %s\n", t.State, t.TableName)
+			fmt.Fprintf(w, "    %-10s %s%s\n", t.State, t.TableName, tableDetail(t))
 		}
 	}
 }
@@ -129,9 +133,17 @@ func schemaLine(s *core.SchemaStatus) string {
 		len(s.Changes), cliSpeller{}.Invocation(core.Run(core.CmdSchemaDiff)), cliSpeller{}.Invocation(core.Run(core.CmdSchemaSync)))
 }
 
+// tableDetail is a table's copy or its index builds, after its name.
+func tableDetail(t core.TableState) string {
+	if p := t.Progress(); p != "" {
+		return ": " + p
+	}
+	return ""
+}
+
 func tableCounts(counts map[string]int) string {
 	var parts []string
-	for _, state := range []string{"ready", "sync", "copied", "copy", "init", "unknown"} {
+	for _, state := range []string{"ready", core.TableIndexing, "sync", "copied", "copy", "init", "unknown"} {
 		if n := counts[state]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, state))
 		}

@@ -51,7 +51,7 @@ func renderVerify(w io.Writer, r *core.VerifyResult) {
 	case r.Mismatches > 0:
 		fmt.Fprintf(w, "DIFFERENT: %d of %d tables differ.\n", r.Mismatches, len(r.Tables))
 	case r.Changing == 0:
-		fmt.Fprintf(w, "DIFFERENT: the data is the same (%d tables, %d rows), the privileges are not.\n", len(r.Tables), r.Rows)
+		fmt.Fprintf(w, "DIFFERENT: the data is the same (%d tables, %d rows), the privileges or the indexes and constraints are not.\n", len(r.Tables), r.Rows)
 	default:
 		fmt.Fprintf(w, "NOT VERIFIED: %d of %d tables kept changing at every point verify took; the others are identical.\n", r.Changing, len(r.Tables))
 	}
@@ -76,4 +76,21 @@ func renderVerify(w io.Writer, r *core.VerifyResult) {
 		fmt.Fprintf(w, "  %s %s: %s\n", mark, t.TableName, detail)
 	}
 	renderPrivileges(w, r.Privileges)
+	renderDefinitions(w, r.Definitions)
+}
+
+// renderDefinitions prints how the tables' indexes and constraints compare.
+func renderDefinitions(w io.Writer, d *core.DefinitionCheck) {
+	if d == nil {
+		return
+	}
+	if len(d.Differences) == 0 {
+		fmt.Fprintf(w, "Indexes and constraints: the same on both servers, %d compared.\n", d.Objects)
+		return
+	}
+	lines := make([]string, len(d.Differences))
+	for i, diff := range d.Differences {
+		lines[i] = diff.String()
+	}
+	printList(w, fmt.Sprintf("INDEXES AND CONSTRAINTS DIFFER (%d of %d; pghandoff wait builds those setup left for after the copy)", len(d.Differences), d.Objects), lines)
 }

@@ -102,13 +102,19 @@ func (d *demo) setup(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("schema imported, %d tables replicating (%d statements)", len(res.Tables), len(res.Statements)), nil
+	return fmt.Sprintf("schema imported, %d tables replicating (%d statements); %d indexes and constraints left for after each table's copy, which wait builds",
+		len(res.Tables), len(res.Statements), len(res.Deferred)), nil
 }
 
 func (d *demo) wait(ctx context.Context) (string, error) {
+	// A line at each change: the copy, then the tables indexing, the builds, ready.
+	var last string
 	st, err := core.Wait(ctx, core.WaitOptions{StatusOptions: core.StatusOptions{Migration: d.m}, Interval: 250 * time.Millisecond,
 		Timeout: 5 * time.Minute, OnStatus: func(st *core.Status) {
-			fmt.Fprintf(d.out, "      %s\n", progressLine(st))
+			if key := st.Milestone(); key != last {
+				fmt.Fprintf(d.out, "      %s\n", progressLine(st))
+				last = key
+			}
 		}})
 	if err != nil {
 		return "", err

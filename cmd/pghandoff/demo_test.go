@@ -19,6 +19,9 @@ func TestDemo(t *testing.T) {
 					t.Fatalf("demo output lacks %q:\n%s", want, stdout)
 				}
 			}
+			if !regexp.MustCompile(` indexes [0-9]+ of [0-9]+ built`).MatchString(stdout) {
+				t.Fatalf("the demo's progress does not show the indexing phase:\n%s", stdout)
+			}
 			if !regexp.MustCompile(`cutover pause +[0-9.]+ ms`).MatchString(stdout) {
 				t.Fatalf("no pause in the summary:\n%s", stdout)
 			}

@@ -17,11 +17,14 @@ import (
 func TestMain(m *testing.M) {
 	// A switch through PgBouncer starts its watchdog as this executable with the hidden
 	// subcommand (bouncerWatchdog): the test binary then plays pghandoff.
-	if len(os.Args) > 1 && os.Args[1] == watchdogCommandName {
+	if len(os.Args) > 1 && (os.Args[1] == watchdogCommandName || os.Getenv(asCLI) != "") {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 	}
 	os.Exit(pgtest.Run(m))
 }
+
+// asCLI, set in its environment, makes the test binary pghandoff itself: a test can kill it.
+const asCLI = "PGHANDOFF_TEST_AS_CLI"
 
 // cli runs pghandoff in-process, as a user would from a shell with env set.
 type cli struct {
