@@ -1,4 +1,5 @@
-# pghandoff: `make demo` runs a whole migration on throwaway local clusters; `make test` runs
+# pghandoff: `make demo` runs a whole migration on throwaway local clusters (through the
+# postgres_fdw proxy; `make demo DEMO_STRATEGY=pgbouncer` through PgBouncer); `make test` runs
 # every test on real PostgreSQL 13, 15, 17 and 18; `make faults` runs the fault suite (faults/,
 # issue 9). On a fresh Debian with Go, they install what they need when run as root, and say
 # what to install otherwise (scripts/install-deps.sh).
@@ -33,11 +34,14 @@ test: deps vet
 faults: deps vet
 	env $(POSTGRES_ENV) $(GO) test -race -tags faults -count=1 -timeout 40m -v ./faults/
 
+# What the demo's application goes through: proxy or pgbouncer.
+DEMO_STRATEGY ?= proxy
+
 demo: deps build
-	env $(POSTGRES_ENV) ./bin/pghandoff demo
+	env $(POSTGRES_ENV) ./bin/pghandoff demo --strategy $(DEMO_STRATEGY)
 
 bench: deps build
-	env $(POSTGRES_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+	env $(POSTGRES_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/ ./bot/
 
 clean:
 	rm -rf bin

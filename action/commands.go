@@ -12,6 +12,8 @@ type command struct {
 	name   string
 	needs  []string // the inputs it requires: connection strings, and role for fence
 	inputs []string // the other inputs it reads (command and name always)
+	// needsSwitch: it requires the proxy or PgBouncer, what the application goes through.
+	needsSwitch bool
 	// run calls core and renders its result. nil: the operation is not in this build yet,
 	// and the Action refuses the command rather than pretend.
 	run func(ctx context.Context, j *job) (*outcome, error)
@@ -23,8 +25,15 @@ func (c *command) uses(input string) bool {
 
 var selection = []string{inSchemas, inExcludeTables, inReplicaIdentityFull}
 
+// roleInputs say what setup does with the roles and privileges (preflight reports it).
+var roleInputs = []string{inMapRole, inCreateRoles, inOwners, inNoPrivileges}
+
 // switching are the inputs of a switch of traffic: cutover and rollback.
 var switching = []string{inMaxLag, inMaxPause, inPauseLockTimeout, inMargin, inReplicaForPrimary}
+
+// trafficSwitch are the inputs that say what the application goes through: the proxy, or
+// PgBouncer.
+var trafficSwitch = []string{inProxy, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase}
 
 // execution are the inputs of every command that changes a server.
 var execution = []string{inDryRun, inLockTimeout, inStatementTimeout}
@@ -34,27 +43,27 @@ func with(lists ...[]string) []string { return slices.Concat(lists...) }
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
-		inputs: with(selection, []string{inPrimaryForReplica, inReplicaForPrimary}), run: runPreflight},
+		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary}), run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: with(execution, selection, []string{inPrimaryForReplica}), run: runSetup},
+		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica}), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag, inTimeout, inInterval}, run: runWait},
 	"teardown": {name: "teardown", needs: []string{inPrimary, inReplica},
 		inputs: with(execution, []string{inDrop, inYes}), run: runTeardown},
-	"proxy-create": {name: "proxy-create", needs: []string{inProxy, inPrimary},
-		inputs: with(execution, []string{inMapRole}), run: runProxyCreate},
-	"cutover": {name: "cutover", needs: []string{inProxy, inPrimary, inReplica},
-		inputs: with(execution, switching, []string{inFailsafe}), run: runCutover},
-	"rollback": {name: "rollback", needs: []string{inProxy, inPrimary, inReplica},
-		inputs: with(execution, switching), run: runRollback},
+	"proxy-create": {name: "proxy-create", needs: []string{inPrimary}, needsSwitch: true,
+		inputs: with(execution, trafficSwitch, []string{inMapRole, inReplica}), run: runProxyCreate},
+	"cutover": {name: "cutover", needs: []string{inPrimary, inReplica}, needsSwitch: true,
+		inputs: with(execution, switching, trafficSwitch, []string{inFailsafe}), run: runCutover},
+	"rollback": {name: "rollback", needs: []string{inPrimary, inReplica}, needsSwitch: true,
+		inputs: with(execution, switching, trafficSwitch), run: runRollback},
 	"sequences": {name: "sequences", needs: []string{inPrimary, inReplica},
 		inputs: with(execution, []string{inSkip, inWindow}), run: runSequences},
 	"fence": {name: "fence", needs: []string{inPrimary, inRole},
-		inputs: with(execution, []string{inUndo, inForce}), run: runFence},
-	"proxy-remove": {name: "proxy-remove", needs: []string{inProxy, inPrimary},
-		inputs: with(execution, []string{inReplica}), run: runProxyRemove},
+		inputs: with(execution, []string{inReplica, inUndo, inForce}), run: runFence},
+	"proxy-remove": {name: "proxy-remove", needs: []string{inPrimary}, needsSwitch: true,
+		inputs: with(execution, trafficSwitch, []string{inReplica}), run: runProxyRemove},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
 		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
 }

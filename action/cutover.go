@@ -19,7 +19,23 @@ func runCutover(ctx context.Context, j *job) (*outcome, error) {
 // switchOptions are the options of cutover and rollback.
 func (j *job) switchOptions() core.SwitchOptions {
 	return core.SwitchOptions{Migration: j.p.m, MaxPause: j.p.maxPause, LockTimeout: j.p.pauseLockTimeout,
-		Margin: j.p.margin, MaxLag: j.p.maxLag, Execution: j.execution()}
+		Margin: j.p.margin, MaxLag: j.p.maxLag, Watchdog: j.watchdog, Execution: j.execution()}
+}
+
+// via names what traffic goes through, for the strategy a result names.
+func via(strategy string) string {
+	if strategy == core.StrategyPgBouncer {
+		return "PgBouncer"
+	}
+	return "the proxy"
+}
+
+// holdWords says what a dry run's switch would hold traffic with.
+func holdWords(p core.PauseReport) string {
+	if p.Strategy == core.StrategyPgBouncer {
+		return "pause PgBouncer"
+	}
+	return fmt.Sprintf("lock %d foreign tables", p.Tables)
 }
 
 // cutoverOutcome renders what Cutover did.
@@ -27,9 +43,9 @@ func cutoverOutcome(res *core.CutoverResult, err error) *outcome {
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
-		out.headline = fmt.Sprintf("dry run: the switch would lock %d foreign tables and run %d statements", res.Tables, len(res.Statements))
+		out.headline = fmt.Sprintf("dry run: the switch would %s and run %d statements", holdWords(res.PauseReport), len(res.Statements))
 	case res.AlreadySwitched:
-		out.headline = "the proxy already points at the new primary: nothing to do"
+		out.headline = via(res.Strategy) + " already points at the new primary: nothing to do"
 	case res.Switched:
 		out.headline = fmt.Sprintf("switched: traffic goes to the new primary; writes were held %.0f ms", res.PauseMS)
 	case errors.Is(err, core.ErrAborted):
@@ -61,15 +77,24 @@ func cutoverOutcome(res *core.CutoverResult, err error) *outcome {
 // name the servers traffic leaves and goes to.
 func pauseFacts(out *outcome, p core.PauseReport, moved, noPause bool, source, target string) {
 	out.set(outSwitched, boolText(moved))
+	bouncer := p.Strategy == core.StrategyPgBouncer
 	if !noPause {
 		out.set(outPauseMS, strconv.FormatFloat(p.PauseMS, 'f', 0, 64))
-		out.fact("Pause", fmt.Sprintf("%.1f ms (locks %.1f ms, catch-up %.1f ms)", p.PauseMS, p.LockMS, p.CatchUpMS))
-		out.fact("Lock attempts", strconv.Itoa(p.LockAttempts))
-		out.fact("Statements that waited", strconv.Itoa(p.WaitedStatements))
+		if bouncer {
+			out.fact("Pause", fmt.Sprintf("%.1f ms (PAUSE %.1f ms, catch-up %.1f ms)", p.PauseMS, p.LockMS, p.CatchUpMS))
+			out.fact("Attempts", strconv.Itoa(p.LockAttempts))
+			out.fact("Clients that waited", strconv.Itoa(p.WaitedStatements))
+		} else {
+			out.fact("Pause", fmt.Sprintf("%.1f ms (locks %.1f ms, catch-up %.1f ms)", p.PauseMS, p.LockMS, p.CatchUpMS))
+			out.fact("Lock attempts", strconv.Itoa(p.LockAttempts))
+			out.fact("Statements that waited", strconv.Itoa(p.WaitedStatements))
+		}
 	}
 	out.set(outTables, strconv.Itoa(p.Tables))
-	out.fact("Foreign tables locked", strconv.Itoa(p.Tables))
-	for _, l := range []struct{ name, lsn string }{{source + " LSN at the locks", p.SourceLSN},
+	if !bouncer {
+		out.fact("Foreign tables locked", strconv.Itoa(p.Tables))
+	}
+	for _, l := range []struct{ name, lsn string }{{source + " LSN at the hold", p.SourceLSN},
 		{"Sentinel LSN", p.SentinelLSN}, {target + " LSN at the switch", p.TargetLSN}} {
 		if l.lsn != "" {
 			out.fact(l.name, code(l.lsn))
@@ -79,7 +104,7 @@ func pauseFacts(out *outcome, p core.PauseReport, moved, noPause bool, source, t
 		out.fact("Gave up because", text(p.AbortReason))
 	}
 	if p.OutcomeUnknown {
-		out.fact("Outcome", "unknown: the commit's answer was lost and the proxy could not be read; run the step again")
+		out.fact("Outcome", "unknown: the release's answer was lost and "+via(p.Strategy)+" could not be read; run the step again")
 	}
 	out.fact("Sequences set", fmt.Sprintf("%d of %d", p.SequencesChanged, len(p.Sequences)))
 }

@@ -111,9 +111,11 @@ func TestExampleCutoverThroughProxy(t *testing.T) {
 	}
 }
 
-// setup.yml, then switch-without-proxy.yml: fence, wait, verify with writes stopped,
-// sequences; the application's role cannot write on the old primary until the same workflow
-// runs with undo; then teardown.yml.
+// setup.yml (naming the application's role, which the new primary lacks), then
+// switch-without-proxy.yml: fence, wait, verify with writes stopped, sequences; the
+// application's role logs in to the new primary with its password and writes there, without
+// a GRANT made by hand; it cannot write on the old primary until the same workflow runs with
+// undo; then teardown.yml.
 func TestExampleSwitchWithoutProxy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -122,8 +124,14 @@ func TestExampleSwitchWithoutProxy(t *testing.T) {
 	e.exec(e.primary, e.primaryDB, fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD 'app'; GRANT ALL ON ALL TABLES IN SCHEMA public TO %[1]q; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO %[1]q`, app))
 	secrets := e.secretsModel()
 	env := map[string]string{"MIGRATION": e.name}
-	got := runWorkflow(t, "setup.yml", map[string]any{"dry-run": false}, env, secrets)
+	got := runWorkflow(t, "setup.yml", map[string]any{"dry-run": false, "map-role": app, "create-roles": true}, env, secrets)
 	expectJobs(t, "setup.yml", got, map[string]string{"setup": "success"})
+	t.Cleanup(func() { // setup created it on the new primary: roles outlive the test's database
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = e.replica.Exec(ctx, e.replicaDB, fmt.Sprintf(`DROP OWNED BY %q`, app))
+		_ = e.replica.Exec(ctx, "postgres", fmt.Sprintf(`DROP ROLE IF EXISTS %q`, app))
+	})
 
 	got = runWorkflow(t, "switch-without-proxy.yml", map[string]any{"roles": app}, env, secrets)
 	expectJobs(t, "switch-without-proxy.yml", got, map[string]string{"switch": "success"})
@@ -133,6 +141,9 @@ func TestExampleSwitchWithoutProxy(t *testing.T) {
 	}
 	if seq, max := e.queryInt(e.replica, e.replicaDB, `SELECT last_value FROM "Order_id_seq"`), e.queryInt(e.primary, e.primaryDB, `SELECT max(id) FROM "Order"`); seq <= max {
 		t.Fatalf("the new primary's sequence is at %d, not past the old primary's %d", seq, max)
+	}
+	if err := execAs(t, e.replica.DSNFor(app, "app", e.replicaDB), `INSERT INTO "Order" (note) VALUES ('on the new primary, as the application')`); err != nil {
+		t.Fatalf("the application's role cannot write on the new primary: %v", err)
 	}
 
 	got = runWorkflow(t, "switch-without-proxy.yml", map[string]any{"roles": app, "undo": true}, env, secrets)

@@ -42,16 +42,27 @@ const (
 	inPrimaryForReplica   = "primary-for-replica"
 	inReplicaForPrimary   = "replica-for-primary"
 	inConnections         = "connections"
+	inCreateRoles         = "create-roles"
+	inOwners              = "owners"
+	inNoPrivileges        = "no-privileges"
+	inPgBouncer           = "pgbouncer"
+	inPgBouncerConfig     = "pgbouncer-config"
+	inPgBouncerDatabase   = "pgbouncer-database"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
 var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMaxLag, inTimeout,
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
-	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections}
+	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
+	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
-var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary}
+var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
+
+// bouncerSettings are PgBouncer's other inputs, which core takes with the connection
+// strings; they are not secret.
+var bouncerSettings = []string{inPgBouncerConfig, inPgBouncerDatabase}
 
 // params are the inputs, parsed and checked. A value left at zero means core's default
 // (core/defaults.go), which action.yml shows as the input's default.
@@ -71,6 +82,8 @@ type params struct {
 	dryRun, undo, force bool
 	roles, mapRoles     []string
 	connections         int
+	createRoles, owners bool
+	noPrivileges        bool
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -96,6 +109,11 @@ func readConnections(w *workflow) map[core.Option]string {
 			conns[core.Option(name)] = raw
 		}
 	}
+	for _, name := range bouncerSettings {
+		if v := w.input(name); v != "" {
+			conns[core.Option(name)] = v
+		}
+	}
 	return conns
 }
 
@@ -118,6 +136,10 @@ func parseInputs(w *workflow, cmd *command, conns map[core.Option]string) (*para
 			fail(badInput(name, "%s needs input %s", cmd.name, name))
 		}
 	}
+	if cmd.needsSwitch && w.input(inProxy) == "" && w.input(inPgBouncer) == "" {
+		fail(badInput(inProxy, "%s needs what the application's traffic goes through: the proxy's connection string, or PgBouncer's admin console's in input %s (with %s); set it from a secret",
+			cmd.name, inPgBouncer, inPgBouncerConfig))
+	}
 	m, err := core.NewMigration(w.input(inName), conns)
 	for _, invalid := range core.InvalidOptions(err) {
 		fail(badInput(string(invalid.Option), "%s", invalid.Reason))
@@ -126,7 +148,7 @@ func parseInputs(w *workflow, cmd *command, conns map[core.Option]string) (*para
 	p.m.Client.Name = "action"
 	for _, name := range allInputs {
 		v := w.input(name)
-		if v == "" || name == inCommand || name == inName || slices.Contains(dsnInputs, name) {
+		if v == "" || name == inCommand || name == inName || slices.Contains(dsnInputs, name) || slices.Contains(bouncerSettings, name) {
 			continue
 		}
 		fail(p.set(name, v))
@@ -198,6 +220,12 @@ func (p *params) set(name, v string) error {
 		if n, err = parseCount(v); err == nil {
 			p.connections = int(n)
 		}
+	case inCreateRoles:
+		p.createRoles, err = parseBool(v)
+	case inOwners:
+		p.owners, err = parseBool(v)
+	case inNoPrivileges:
+		p.noPrivileges, err = parseBool(v)
 	default:
 		err = errors.New("unknown input")
 	}

@@ -46,7 +46,7 @@ func listener(t *testing.T) (addr string, accepted *atomic.Int32) {
 // forms a leak would take: as given, URL-encoded.
 func secretsOf(inputs map[string]string) []string {
 	var out []string
-	for _, k := range []string{"primary", "replica", "proxy"} {
+	for _, k := range []string{"primary", "replica", "proxy", "pgbouncer"} {
 		dsn := inputs[k]
 		if dsn == "" {
 			continue
@@ -72,6 +72,7 @@ func dsnAt(addr, user, password string) string {
 func TestBadInputs(t *testing.T) {
 	addr, accepted := listener(t)
 	primary, replica, proxy := dsnAt(addr, "app", nastyPassword+"1"), dsnAt(addr, "app", nastyPassword+"2"), dsnAt(addr, "app", nastyPassword+"3")
+	bouncer := dsnAt(addr, "admin", nastyPassword+"4")
 	base := map[string]string{"primary": primary, "replica": replica, "proxy": proxy}
 	with := func(extra map[string]string) map[string]string {
 		m := map[string]string{}
@@ -107,6 +108,8 @@ func TestBadInputs(t *testing.T) {
 		{"fence without role", with(map[string]string{"command": "fence"}), "role"},
 		{"malformed undo", with(map[string]string{"command": "fence", "role": "app", "undo": "no"}), "undo"},
 		{"proxy missing for cutover", with(map[string]string{"command": "cutover", "proxy": ""}), "proxy"},
+		{"pgbouncer without its file", with(map[string]string{"command": "cutover", "proxy": "", "pgbouncer": bouncer}), "pgbouncer-config"},
+		{"proxy and pgbouncer both", with(map[string]string{"command": "rollback", "pgbouncer": bouncer, "pgbouncer-config": "/etc/pgbouncer/pghandoff.ini"}), "pgbouncer"},
 
 		{"malformed primary", with(map[string]string{"command": "status", "primary": "postgres://app:" + nastyPassword + "@" + addr + ":notaport/app"}), "primary"},
 		{"malformed max-lag", with(map[string]string{"command": "status", "max-lag": "lots"}), "max-lag"},

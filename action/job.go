@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os/exec"
 	"strings"
 
 	"github.com/pghandoff/pghandoff/core"
@@ -13,9 +14,10 @@ import (
 
 // job is one run of one command: its parameters and where it reports.
 type job struct {
-	p      *params
-	w      *workflow
-	logger *slog.Logger
+	p        *params
+	w        *workflow
+	logger   *slog.Logger
+	watchdog func() *exec.Cmd
 }
 
 // execution is how core runs a command that changes a server.

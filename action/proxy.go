@@ -17,7 +17,10 @@ func runProxyCreate(ctx context.Context, j *job) (*outcome, error) {
 }
 
 // proxyCreateOutcome renders what ProxyCreate did.
-func proxyCreateOutcome(res *core.ProxyCreateResult, _ error) *outcome {
+func proxyCreateOutcome(res *core.ProxyCreateResult, err error) *outcome {
+	if res.Strategy == core.StrategyPgBouncer {
+		return bouncerCreateOutcome(res, err)
+	}
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
@@ -42,6 +45,37 @@ func proxyCreateOutcome(res *core.ProxyCreateResult, _ error) *outcome {
 	return out
 }
 
+// bouncerCreateOutcome renders what ProxyCreate did with PgBouncer: its checks, and the entry.
+func bouncerCreateOutcome(res *core.ProxyCreateResult, _ error) *outcome {
+	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
+	b := res.PgBouncer
+	switch {
+	case res.DryRun:
+		out.headline = "dry run: PgBouncer's checks ran; the entry was not written"
+	case b == nil || !b.OK:
+		out.headline = "PgBouncer's entry was not written: a check failed"
+	case res.Changed:
+		out.headline = "PgBouncer's entry " + res.Server + " points at the primary: written and loaded"
+	default:
+		out.headline = "PgBouncer's entry " + res.Server + " already points at the primary: nothing to do"
+	}
+	out.set(outChanged, boolText(res.Changed && !res.DryRun))
+	if b != nil {
+		out.set(outPassed, boolText(b.OK))
+		out.fact("PgBouncer", text(b.Version))
+		out.fact("Entry", code(b.Entry.String()))
+		if len(b.Roles) > 0 {
+			out.fact("Application roles checked", codes(b.Roles))
+		}
+		checkSection(out, b.Checks)
+	}
+	if len(res.Settled) > 0 {
+		out.section("Put right from an earlier run", bullets(res.Settled))
+	}
+	out.section("Statements", statements(res.Statements, res.DryRun))
+	return out
+}
+
 // runProxyRemove removes everything proxy-create and cutover made.
 func runProxyRemove(ctx context.Context, j *job) (*outcome, error) {
 	return rendered(proxyRemoveOutcome)(core.ProxyRemove(ctx, core.ProxyRemoveOptions{Migration: j.p.m, Execution: j.execution()}))
@@ -49,7 +83,14 @@ func runProxyRemove(ctx context.Context, j *job) (*outcome, error) {
 
 // proxyRemoveOutcome renders what ProxyRemove did.
 func proxyRemoveOutcome(res *core.ProxyRemoveResult, _ error) *outcome {
-	return removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res)
+	out := removalOutcome(res.DryRun, res.Removed, res.Warnings, res.Statements, res)
+	if len(res.Settled) > 0 {
+		out.section("Put right from an earlier run", bullets(res.Settled))
+	}
+	if len(res.Kept) > 0 {
+		out.section("Kept", bullets(res.Kept))
+	}
+	return out
 }
 
 func codes(items []string) string {

@@ -150,14 +150,23 @@ func TestCutoverLocked(t *testing.T) {
 	}
 }
 
-// Without a proxy: fence the application's role, move sequences ahead, undo the fence.
+// Without a proxy: setup creates the application's role on the new primary (map-role,
+// create-roles), fence checks it there and fences it, sequences move ahead, undo the fence.
 func TestFenceAndSequences(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.loadSchema()
 	app := e.primaryDB + "_app"
 	e.exec(e.primary, e.primaryDB, fmt.Sprintf(`CREATE ROLE %q LOGIN`, app))
-	e.step(map[string]string{"command": "setup"}).expectOK()
+	t.Cleanup(func() {
+		_ = e.replica.Exec(context.Background(), e.replicaDB, fmt.Sprintf(`DROP OWNED BY %q`, app))
+		_ = e.replica.Exec(context.Background(), "postgres", fmt.Sprintf(`DROP ROLE IF EXISTS %q`, app))
+	})
+	setup := e.step(map[string]string{"command": "setup", "map-role": app, "create-roles": "true"})
+	setup.expectOK()
+	if !strings.Contains(setup.summary(), "Roles created on the new primary") || !strings.Contains(setup.summary(), "(application)") {
+		t.Fatalf("setup summary does not show the application's role created:\n%s", setup.summary())
+	}
 	e.step(map[string]string{"command": "wait", "timeout": "2m"}).expectOK()
 
 	if r := e.step(map[string]string{"command": "fence"}); r.code != 1 {

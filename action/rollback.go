@@ -20,9 +20,9 @@ func rollbackOutcome(res *core.RollbackResult, err error) *outcome {
 	out := &outcome{icon: iconOK, warnings: res.Warnings, report: res}
 	switch {
 	case res.DryRun:
-		out.headline = fmt.Sprintf("dry run: the switch back would lock %d foreign tables and run %d statements", res.Tables, len(res.Statements))
+		out.headline = fmt.Sprintf("dry run: the switch back would %s and run %d statements", holdWords(res.PauseReport), len(res.Statements))
 	case res.AlreadyRolledBack:
-		out.headline = "the proxy already points at the old primary: nothing to roll back"
+		out.headline = via(res.Strategy) + " already points at the old primary: nothing to roll back"
 	case res.RolledBack:
 		out.headline = fmt.Sprintf("rolled back: traffic goes to the old primary again; writes were held %.0f ms", res.PauseMS)
 		out.notice = out.headline

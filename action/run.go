@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os/exec"
 
 	"github.com/pghandoff/pghandoff/internal/redact"
 )
@@ -20,6 +21,9 @@ type Options struct {
 	// Logger, when set, receives core's structured log, secrets redacted. When nil, the
 	// Action logs warnings (everything when RUNNER_DEBUG=1) as text on Stderr.
 	Logger *slog.Logger
+	// Watchdog makes the command of the PgBouncer watchdog process, for cutover and rollback
+	// through PgBouncer (core.SwitchOptions.Watchdog): the CLI's binary runs it.
+	Watchdog func() *exec.Cmd
 }
 
 // Exit codes of Run.
@@ -63,7 +67,7 @@ func Run(ctx context.Context, opts Options) (code int) {
 		reportInputErrors(w, errs)
 		return ExitFailed
 	}
-	j := &job{p: p, w: w, logger: newLogger(opts.Logger, getenv, stderr, red)}
+	j := &job{p: p, w: w, logger: newLogger(opts.Logger, getenv, stderr, red), watchdog: opts.Watchdog}
 	return j.execute(ctx, cmd)
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pghandoff/pghandoff/action"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
 
 // runner simulates a GitHub Actions runner around one step: INPUT_* variables named as the
@@ -50,7 +51,7 @@ func (r *runner) run(timeout time.Duration) int {
 	defer cancel()
 	r.code = action.Run(ctx, action.Options{
 		Getenv: func(k string) string { return r.env[k] },
-		Stdout: &r.stdout, Stderr: &r.stderr,
+		Stdout: &r.stdout, Stderr: &r.stderr, Watchdog: pgtest.Watchdog,
 	})
 	r.t.Logf("pghandoff action (exit %d):\n%s\nstderr:\n%s\nstep summary:\n%s", r.code, r.stdout.String(), r.stderr.String(), r.summary())
 	return r.code

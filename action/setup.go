@@ -13,10 +13,14 @@ func (j *job) selection() core.Selection {
 		ReplicaIdentityFull: j.p.replicaIdentityFull}
 }
 
+func (j *job) roleOptions() core.RoleOptions {
+	return core.RoleOptions{MapRoles: j.p.mapRoles, CreateRoles: j.p.createRoles, Owners: j.p.owners, NoPrivileges: j.p.noPrivileges}
+}
+
 // runSetup starts replication; it is idempotent, so re-running a failed job converges.
 func runSetup(ctx context.Context, j *job) (*outcome, error) {
 	return rendered(setupOutcome)(core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
-		Execution: j.execution()}))
+		RoleOptions: j.roleOptions(), Execution: j.execution()}))
 }
 
 // setupOutcome renders what Setup did.
@@ -44,6 +48,13 @@ func setupOutcome(res *core.SetupResult, _ error) *outcome {
 	}
 	if len(res.Skipped) > 0 {
 		out.section("Tables left out", skippedTable(res.Skipped))
+	}
+	if len(res.CreatedRoles) > 0 {
+		out.fact("Roles created on the new primary", codes(res.CreatedRoles))
+	}
+	out.fact("Privilege statements", strconv.Itoa(res.PrivilegeStatements))
+	if len(res.Roles) > 0 {
+		out.section("Roles", rolesTable(res.Roles))
 	}
 	if len(res.Tables) > 0 {
 		out.section("Replicated tables", details(fmt.Sprintf("%d tables", len(res.Tables)), tableNames(res.Tables)))

@@ -16,7 +16,7 @@ type actionSpeller struct{}
 var _ core.Speller = actionSpeller{}
 
 // boolInputs are the inputs that are switches.
-var boolInputs = []string{inReplicaIdentityFull, inFailsafe, inDrop, inYes, inDryRun, inUndo, inForce}
+var boolInputs = []string{inReplicaIdentityFull, inFailsafe, inDrop, inYes, inDryRun, inUndo, inForce, inCreateRoles, inOwners, inNoPrivileges}
 
 func (actionSpeller) Option(o core.Option) string {
 	name := string(o)

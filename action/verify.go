@@ -25,12 +25,16 @@ func verifyOutcome(res *core.VerifyResult, _ error) *outcome {
 	case res.Changing > 0:
 		out.icon = iconFailed
 		out.headline = fmt.Sprintf("not verified: %d of %d tables kept changing at every point; the others match", res.Changing, len(res.Tables))
+	case !res.OK:
+		out.icon = iconFailed
+		out.headline = fmt.Sprintf("data matches (%d tables, %d rows), privileges differ on %d objects", len(res.Tables), res.Rows, len(res.Privileges.Differences))
 	}
 	out.fact("Compared along", res.Direction)
 	out.set(outMismatches, strconv.Itoa(res.Mismatches))
 	out.set(outTables, strconv.Itoa(len(res.Tables)))
 	out.fact("Rows on the primary", strconv.FormatInt(res.Rows, 10))
 	out.section("Tables, differences first", verifyTable(res.Tables))
+	privilegesSection(out, res.Privileges)
 	return out
 }
 

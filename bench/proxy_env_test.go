@@ -45,13 +45,19 @@ var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection t
 
 // runPgbench runs the pgbench of PostgreSQL 15 against database db of c.
 func runPgbench(b testing.TB, c *pgtest.Cluster, db string, args ...string) []byte {
+	return runPgbenchAt(b, c.Port, c.User, c.Password, db, args...)
+}
+
+// runPgbenchAt runs the pgbench of PostgreSQL 15 against database db on a loopback port
+// (a cluster's, or a PgBouncer's), as user.
+func runPgbenchAt(b testing.TB, port int, user, password, db string, args ...string) []byte {
 	dir, err := pgtest.ClientBinDir(15)
 	if err != nil {
 		b.Fatal(err)
 	}
-	all := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", c.User}, args...)
+	all := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", user}, args...)
 	cmd := exec.Command(filepath.Join(dir, "pgbench"), append(all, db)...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+c.Password, "PGSSLMODE=disable")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE=disable")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("pgbench %v: %v\n%s", args, err, out)
@@ -61,7 +67,10 @@ func runPgbench(b testing.TB, c *pgtest.Cluster, db string, args ...string) []by
 
 // pgbenchTPS runs a pgbench workload and returns its transactions per second.
 func pgbenchTPS(b testing.TB, c *pgtest.Cluster, db string, args ...string) float64 {
-	out := runPgbench(b, c, db, args...)
+	return tpsOf(b, runPgbench(b, c, db, args...), args)
+}
+
+func tpsOf(b testing.TB, out []byte, args []string) float64 {
 	m := tpsLine.FindSubmatch(out)
 	if m == nil {
 		b.Fatalf("pgbench %v: no tps in\n%s", args, out)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ type Bot struct {
 	running    sync.WaitGroup
 	sched      *scheduler
 	metrics    *metrics.Collector // served at /metrics
+	watchdog   func() *exec.Cmd   // the PgBouncer watchdog's command
 
 	// Reads many requests share (see shared), and the limits that keep the bot light.
 	statuses *shared[*core.Status]
@@ -45,10 +47,11 @@ type Bot struct {
 
 // deps are what the bot needs from outside; Run builds the real ones, tests fakes.
 type deps struct {
-	api    slackAPI
-	http   *http.Client
-	clock  Clock
-	logger *slog.Logger
+	api      slackAPI
+	http     *http.Client
+	clock    Clock
+	logger   *slog.Logger
+	watchdog func() *exec.Cmd
 }
 
 func newBot(ctx context.Context, cfg *Config, res *resolved, d deps) (*Bot, error) {
@@ -59,7 +62,7 @@ func newBot(ctx context.Context, cfg *Config, res *resolved, d deps) (*Bot, erro
 	if err != nil {
 		return nil, err
 	}
-	b := &Bot{cfg: cfg, migs: res.migrations, store: st, clock: d.clock, log: log,
+	b := &Bot{cfg: cfg, migs: res.migrations, store: st, clock: d.clock, log: log, watchdog: d.watchdog,
 		msg:  &messenger{api: d.api, http: d.http, masker: masker, log: log},
 		auth: &authorizer{cfg: cfg, groups: newGroupCache(d.api, d.clock)}}
 	b.ops, b.prechecks = defaultOps(), defaultPrechecks()

@@ -113,10 +113,11 @@ type LimitsConfig struct {
 
 // Migration is one named migration.
 type Migration struct {
-	Name    string    `yaml:"name"` // the name of its database objects; core.DefaultName when empty
-	Primary SecretRef `yaml:"primary"`
-	Replica SecretRef `yaml:"replica"`
-	Proxy   SecretRef `yaml:"proxy"`
+	Name      string        `yaml:"name"` // the name of its database objects; core.DefaultName when empty
+	Primary   SecretRef     `yaml:"primary"`
+	Replica   SecretRef     `yaml:"replica"`
+	Proxy     SecretRef     `yaml:"proxy"`
+	PgBouncer PgBouncerConf `yaml:"pgbouncer"` // instead of the proxy
 	// The addresses the servers reach each other at, when not the ones the bot uses: the
 	// subscription's way to the primary, the failsafe's way to the replica.
 	PrimaryForReplica SecretRef `yaml:"primary_for_replica"`
@@ -133,11 +134,23 @@ type Migration struct {
 	Approval    *ApprovalConfig `yaml:"approval"` // replaces the global rule when set
 }
 
-// SetupConfig selects what setup replicates.
+// PgBouncerConf is the PgBouncer the application goes through, when traffic switches
+// through one instead of the proxy.
+type PgBouncerConf struct {
+	Admin    SecretRef `yaml:"admin"`    // its admin console's connection string
+	Config   string    `yaml:"config"`   // the file its configuration %includes, which pghandoff writes
+	Database string    `yaml:"database"` // the entry's name; the primary's database name when empty
+}
+
+// SetupConfig selects what setup replicates, and what it does with the roles and privileges
+// (cutover.map_roles names the application's roles).
 type SetupConfig struct {
 	Schemas             []string `yaml:"schemas"`
 	ExcludeTables       []string `yaml:"exclude_tables"` // schema.table
 	ReplicaIdentityFull bool     `yaml:"replica_identity_full"`
+	CreateRoles         bool     `yaml:"create_roles"`  // create the roles the new primary lacks
+	Owners              bool     `yaml:"owners"`        // give objects their old owners
+	NoPrivileges        bool     `yaml:"no_privileges"` // carry no privileges, owners or roles
 }
 
 // CutoverConf tunes cutover, proxy create and fence.
@@ -145,7 +158,7 @@ type CutoverConf struct {
 	MaxPause   Duration `yaml:"max_pause"` // core.DefaultMaxPause when 0
 	Margin     int64    `yaml:"margin"`    // added to every sequence on the new primary; core.DefaultMargin when 0
 	Failsafe   bool     `yaml:"failsafe"`
-	MapRoles   []string `yaml:"map_roles"`   // proxy create: roles given user mappings
+	MapRoles   []string `yaml:"map_roles"`   // the application's roles, ROLE or OLD=NEW: setup carries their privileges, proxy create maps them, cutover checks them
 	FenceRoles []string `yaml:"fence_roles"` // fence: the application's roles
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	env := map[string]string{"PGHANDOFF_BOT_STATE_DSN": "postgres://bot:pw@localhost/state",
 		"ORDERS_PRIMARY_DSN": "postgres://a:secretA@old/db", "ORDERS_REPLICA_DSN": "postgres://b:secretB@new/db",
-		"BILLING_PRIMARY_DSN": "host=old user=c password=secretC dbname=b", "BILLING_REPLICA_DSN": "host=new user=d dbname=b"}
+		"BILLING_PRIMARY_DSN": "host=old user=c password=secretC dbname=b", "BILLING_REPLICA_DSN": "host=new user=d dbname=b",
+		"BILLING_PGBOUNCER_DSN": "postgres://admin:secretE@bouncer:6432/pgbouncer"}
 	_, err = cfg.resolve(func(k string) string { return env[k] })
 	if err == nil || !strings.Contains(err.Error(), "orders_proxy_dsn") || !strings.Contains(err.Error(), "migrations.orders.proxy") {
 		t.Fatalf("missing proxy file: %v", err)
@@ -113,5 +115,31 @@ func TestSecretsResolveFromEnvAndFiles(t *testing.T) {
 	masked := masker.Redact("a envpass b filepass c statepass d postgres://p:envpass@h1/db")
 	if strings.Contains(masked, "pass") {
 		t.Fatalf("masking left a secret: %s", masked)
+	}
+}
+
+// A migration through PgBouncer resolves its admin console's connection string (masked like
+// the others) and its file; its file left out is refused at the pgbouncer key's line.
+func TestPgBouncerResolves(t *testing.T) {
+	env := map[string]string{"STATE_DSN": "postgres://s:statepass@h3/state", "P": "postgres://p:pw@h1/db",
+		"R": "postgres://r:pw@h2/db", "B": "postgres://admin:bouncerpass@h4:6432/pgbouncer"}
+	migration := "  m:\n    primary: {env: P}\n    replica: {env: R}\n    pgbouncer:\n      admin: {env: B}\n"
+	cfg, err := ParseConfig("bot.yaml", []byte(testConfig(migration+"      config: /etc/pgbouncer/pghandoff.ini\n", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cfg.resolve(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb := res.migrations["m"].M.PgBouncer; pb.Admin.Host() != "h4" || pb.Config != "/etc/pgbouncer/pghandoff.ini" || !slices.Contains(res.secrets, "bouncerpass") {
+		t.Fatalf("resolved %+v; secrets masked: %v", pb, len(res.secrets))
+	}
+	cfg, err = ParseConfig("bot.yaml", []byte(testConfig(migration, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = cfg.resolve(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "migrations.m.pgbouncer.config") {
+		t.Fatalf("without the file: %v", err)
 	}
 }

@@ -140,6 +140,9 @@ func (c *Config) checkMigration(key string, m Migration) error {
 			return err
 		}
 	}
+	if err := c.checkRef(m.PgBouncer.Admin, false, at("pgbouncer", "admin")...); err != nil {
+		return err
+	}
 	if m.Channel != "" && !channelIDRe.MatchString(m.Channel) {
 		return c.errAt(channelMsg(m.Channel), at("channel")...)
 	}

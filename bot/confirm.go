@@ -80,9 +80,9 @@ func switchesTraffic(c command) bool { return c.Name == "cutover" || c.Name == "
 func whatHappens(c command) string {
 	switch c.Name {
 	case "cutover":
-		return "Writes through the proxy pause while the replica applies the last changes; sequences move past the primary's; the proxy then points at the replica, which becomes the primary. If the pause runs over its limit, everything rolls back and traffic stays on the old primary."
+		return "Writes through the proxy (or PgBouncer) pause while the replica applies the last changes; sequences move past the primary's; the proxy (or PgBouncer's entry) then points at the replica, which becomes the primary. If the pause runs over its limit, everything rolls back and traffic stays on the old primary."
 	case "rollback":
-		return "Writes through the proxy pause while the old primary applies the last changes from the new one (the failsafe); its sequences move past the new primary's; the proxy then points at the old primary again, and replication into the new one resumes from that point. If the pause runs over its limit, traffic stays on the new primary."
+		return "Writes through the proxy (or PgBouncer) pause while the old primary applies the last changes from the new one (the failsafe); its sequences move past the new primary's; the proxy (or PgBouncer's entry) then points at the old primary again, and replication into the new one resumes from that point. If the pause runs over its limit, traffic stays on the new primary."
 	case "fence":
 		if c.Undo {
 			return "The application's roles get their write access back on the old primary."
@@ -99,6 +99,9 @@ func (b *Bot) confirmationMessage(a approval, r *run, pre *outcome) message {
 		a.Requester, a.Args, m.Primary, m.Replica)
 	if !m.Proxy.IsZero() {
 		text += fmt.Sprintf("\n• Proxy: `%s`", m.Proxy)
+	}
+	if !m.PgBouncer.Admin.IsZero() {
+		text += fmt.Sprintf("\n• PgBouncer: `%s`, entry in `%s`", m.PgBouncer.Admin, m.PgBouncer.Config)
 	}
 	if pre != nil && pre.Summary != "" {
 		text += "\n• Now: " + pre.Summary

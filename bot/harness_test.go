@@ -120,7 +120,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	h.cancel, h.done = cancel, make(chan error, 1)
 	opts := Options{ConfigPath: h.cfgPath, Getenv: func(k string) string { return h.env[k] },
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Listen: "127.0.0.1:0", ShutdownGrace: time.Minute, Ready: func(a string) { ready <- a },
+		Listen: "127.0.0.1:0", ShutdownGrace: time.Minute, Ready: func(a string) { ready <- a }, Watchdog: pgtest.Watchdog,
 		clock: h.clock, onBot: func(b *Bot) {
 			if o.onBot != nil {
 				o.onBot(b)

@@ -15,6 +15,9 @@ import (
 func opProxyCreate(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: r.mig.M, MapRoles: r.mig.Cfg.Cutover.MapRoles,
 		Execution: r.execution()})
+	if res != nil && res.Strategy == core.StrategyPgBouncer {
+		return bouncerCreateOutcome(r, res, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +40,17 @@ func opProxyRemove(ctx context.Context, r *run) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	return removalOutcome("proxy remove", "the proxy of *"+r.req.cmd.Migration+"*", res.DryRun, res.Removed, res.Warnings, res.Statements), nil
+	from := "the proxy of *" + r.req.cmd.Migration + "*"
+	if r.mig.M.PgBouncer.Admin.IsZero() {
+		return removalOutcome("proxy remove", from, res.DryRun, res.Removed, res.Warnings, res.Statements), nil
+	}
+	out := removalOutcome("proxy remove", "*"+r.req.cmd.Migration+"*", res.DryRun, res.Removed, append(res.Settled, res.Warnings...), res.Statements)
+	text := out.Body.Text
+	for _, k := range res.Kept {
+		text += "\n:pushpin: Kept: " + k
+	}
+	out.Body = message{Text: text, Blocks: sectionBlocks(text)}
+	return out, nil
 }
 
 func opCutover(ctx context.Context, r *run) (*outcome, error) {
@@ -52,7 +65,7 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 		b.WriteString("Dry run of cutover: " + statementsText(res.Statements))
 		return textOutcome("dry run", b.String()), nil
 	case res.AlreadySwitched:
-		fmt.Fprintf(&b, "The proxy of *%s* already points at the new primary: nothing to do.", r.req.cmd.Migration)
+		fmt.Fprintf(&b, "%s of *%s* already points at the new primary: nothing to do.", capitalized(via(res.Strategy)), r.req.cmd.Migration)
 		return textOutcome("already switched", b.String()), nil
 	case !res.Switched:
 		fmt.Fprintf(&b, ":leftwards_arrow_with_hook: Cutover of *%s* gave up after a %s pause: %s. Traffic stays on the old primary; nothing was lost.",
@@ -61,9 +74,8 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 		out.Failed = true
 		return out, nil
 	}
-	fmt.Fprintf(&b, ":tada: *%s* switched: the proxy now points at the new primary.\n• Pause: %s (locks %s, catch-up %s), %d statements waited, %d tables\n• Sequences set: %d\n• LSNs: primary %s, sentinel %s, replica %s",
-		r.req.cmd.Migration, ms(res.PauseMS), ms(res.LockMS), ms(res.CatchUpMS), res.WaitedStatements, res.Tables,
-		res.SequencesChanged, res.SourceLSN, res.SentinelLSN, res.TargetLSN)
+	fmt.Fprintf(&b, ":tada: *%s* switched: %s now points at the new primary.\n• Pause: %s\n• Sequences set: %d\n• LSNs: primary %s, sentinel %s, replica %s",
+		r.req.cmd.Migration, via(res.Strategy), pauseText(res.PauseReport), res.SequencesChanged, res.SourceLSN, res.SentinelLSN, res.TargetLSN)
 	switch f := res.Failsafe; {
 	case f == nil:
 	case f.Subscribed:
@@ -76,6 +88,24 @@ func opCutover(ctx context.Context, r *run) (*outcome, error) {
 }
 
 func ms(v float64) string { return humanDuration(time.Duration(v * float64(time.Millisecond))) }
+
+// via names what traffic goes through, for the strategy a result names.
+func via(strategy string) string {
+	if strategy == core.StrategyPgBouncer {
+		return "PgBouncer"
+	}
+	return "the proxy"
+}
+
+func capitalized(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// pauseText says what a pause measured: "85ms (locks 20ms, catch-up 12ms), 4 statements waited, 3 tables".
+func pauseText(p core.PauseReport) string {
+	if p.Strategy == core.StrategyPgBouncer {
+		return fmt.Sprintf("%s (PAUSE %s, catch-up %s), %d clients waited", ms(p.PauseMS), ms(p.LockMS), ms(p.CatchUpMS), p.WaitedStatements)
+	}
+	return fmt.Sprintf("%s (locks %s, catch-up %s), %d statements waited, %d tables", ms(p.PauseMS), ms(p.LockMS), ms(p.CatchUpMS), p.WaitedStatements, p.Tables)
+}
 
 func opSequences(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.Sequences(ctx, core.SequencesOptions{Migration: r.mig.M, Execution: r.execution()})

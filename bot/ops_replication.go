@@ -21,11 +21,17 @@ func (m *migration) selection() core.Selection {
 	return sel
 }
 
+// roleOptions is what the migration's config says setup does with the roles and privileges.
+func (m *migration) roleOptions() core.RoleOptions {
+	sc := m.Cfg.Setup
+	return core.RoleOptions{MapRoles: m.Cfg.Cutover.MapRoles, CreateRoles: sc.CreateRoles, Owners: sc.Owners, NoPrivileges: sc.NoPrivileges}
+}
+
 var checkIcons = map[string]string{core.CheckPass: ":white_check_mark:", core.CheckWarn: ":warning:", core.CheckFail: ":x:"}
 
 func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: r.mig.M, Selection: r.mig.selection(),
-		PgDump: r.b.cfg.PgDump, Observer: r.observer()})
+		RoleOptions: r.mig.roleOptions(), PgDump: r.b.cfg.PgDump, Observer: r.observer()})
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +57,9 @@ func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 func opSetup(ctx context.Context, r *run) (*outcome, error) {
 	sel := r.mig.selection()
 	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel,
-		PgDump:    r.b.cfg.PgDump,
-		Execution: r.execution()})
+		RoleOptions: r.mig.roleOptions(),
+		PgDump:      r.b.cfg.PgDump,
+		Execution:   r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +79,7 @@ func opSetup(ctx context.Context, r *run) (*outcome, error) {
 	for _, s := range res.Skipped {
 		fmt.Fprintf(&b, "\n• skipped %s: %s", s.TableName, s.Reason)
 	}
+	writeRoles(&b, res.Roles, res.CreatedRoles)
 	for _, w := range res.Warnings {
 		b.WriteString("\n:warning: " + w)
 	}
@@ -135,7 +143,15 @@ func opVerify(ctx context.Context, r *run) (*outcome, error) {
 	var b strings.Builder
 	if res.OK {
 		fmt.Fprintf(&b, ":white_check_mark: Every table of *%s* matches: %d tables, %d rows.", r.req.cmd.Migration, len(res.Tables), res.Rows)
+		writePrivileges(&b, res.Privileges)
 		return textOutcome(fmt.Sprintf("%d tables match", len(res.Tables)), b.String()), nil
+	}
+	if res.Mismatches == 0 && res.Changing == 0 {
+		fmt.Fprintf(&b, ":x: The data of *%s* matches (%d tables, %d rows), its privileges do not.", r.req.cmd.Migration, len(res.Tables), res.Rows)
+		writePrivileges(&b, res.Privileges)
+		out := textOutcome(fmt.Sprintf("privileges differ on %d objects", len(res.Privileges.Differences)), b.String())
+		out.Failed = true
+		return out, nil
 	}
 	fmt.Fprintf(&b, ":x: %d of %d tables differ between primary and replica, %d kept changing at every point verify took:\n",
 		res.Mismatches, len(res.Tables), res.Changing)

@@ -14,7 +14,7 @@ import (
 func (r *run) switchOptions() core.SwitchOptions {
 	cc := r.mig.Cfg.Cutover
 	return core.SwitchOptions{Migration: r.mig.M, MaxPause: time.Duration(cc.MaxPause), Margin: cc.Margin,
-		MaxLag: r.mig.Cfg.MaxLagBytes, Execution: r.execution()}
+		MaxLag: r.mig.Cfg.MaxLagBytes, Watchdog: r.b.watchdog, Execution: r.execution()}
 }
 
 // opRollback switches traffic back to the old primary after a failsafe cutover.
@@ -30,7 +30,7 @@ func opRollback(ctx context.Context, r *run) (*outcome, error) {
 		b.WriteString("Dry run of rollback: " + statementsText(res.Statements))
 		return textOutcome("dry run", b.String()), nil
 	case res.AlreadyRolledBack:
-		fmt.Fprintf(&b, "The proxy of *%s* already points at the old primary: nothing to roll back.", key)
+		fmt.Fprintf(&b, "%s of *%s* already points at the old primary: nothing to roll back.", capitalized(via(res.Strategy)), key)
 		return textOutcome("already rolled back", b.String()), nil
 	case !res.RolledBack:
 		fmt.Fprintf(&b, ":leftwards_arrow_with_hook: Rollback of *%s* gave up after a %s pause: %s. Traffic stays on the new primary; nothing was lost.",
@@ -39,8 +39,8 @@ func opRollback(ctx context.Context, r *run) (*outcome, error) {
 		out.Failed = true
 		return out, nil
 	}
-	fmt.Fprintf(&b, ":rewind: *%s* rolled back: the proxy points at the old primary again, and replication into the new one resumed from the switch.\n• Pause: %s (locks %s, catch-up %s), %d statements waited, %d tables\n• Sequences set on the old primary: %d",
-		key, ms(res.PauseMS), ms(res.LockMS), ms(res.CatchUpMS), res.WaitedStatements, res.Tables, res.SequencesChanged)
+	fmt.Fprintf(&b, ":rewind: *%s* rolled back: %s points at the old primary again, and replication into the new one resumed from the switch.\n• Pause: %s\n• Sequences set on the old primary: %d",
+		key, via(res.Strategy), pauseText(res.PauseReport), res.SequencesChanged)
 	writeWarnings(&b, res.Warnings)
 	return textOutcome("rolled back, pause "+ms(res.PauseMS), b.String()), nil
 }

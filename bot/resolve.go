@@ -38,13 +38,13 @@ func (c *Config) resolve(getenv func(string) string) (*resolved, error) {
 	for _, key := range c.MigrationKeys() {
 		mc := c.Migrations[key]
 		refs := map[core.Option]SecretRef{core.OptPrimary: mc.Primary, core.OptReplica: mc.Replica, core.OptProxy: mc.Proxy,
-			core.OptPrimaryForReplica: mc.PrimaryForReplica, core.OptReplicaForPrimary: mc.ReplicaForPrimary}
-		conns := map[core.Option]string{}
+			core.OptPrimaryForReplica: mc.PrimaryForReplica, core.OptReplicaForPrimary: mc.ReplicaForPrimary, core.OptPgBouncer: mc.PgBouncer.Admin}
+		conns := map[core.Option]string{core.OptPgBouncerConfig: mc.PgBouncer.Config, core.OptPgBouncerDatabase: mc.PgBouncer.Database}
 		for _, opt := range core.ConnectionOptions {
 			if refs[opt].IsZero() {
 				continue
 			}
-			raw, err := c.readSecret(refs[opt], getenv, "migrations", key, string(opt))
+			raw, err := c.readSecret(refs[opt], getenv, configPath("migrations", key, configKeys[opt])...)
 			if err != nil {
 				return nil, err
 			}
@@ -53,7 +53,7 @@ func (c *Config) resolve(getenv func(string) string) (*resolved, error) {
 		}
 		m, err := core.NewMigration(mc.Name, conns)
 		if invalid := core.InvalidOptions(err); len(invalid) > 0 {
-			return nil, c.errAt(invalid[0].Reason, "migrations", key, configKeys[invalid[0].Option])
+			return nil, c.errAt(invalid[0].Reason, configPath("migrations", key, configKeys[invalid[0].Option])...)
 		}
 		// Validated with the config: a budget of its connections can be made.
 		budget, _ := core.NewBudget(mc.Connections)
@@ -61,6 +61,15 @@ func (c *Config) resolve(getenv func(string) string) (*resolved, error) {
 		r.migrations[key] = &migration{Key: key, Cfg: mc, M: m}
 	}
 	return r, nil
+}
+
+// configPath is a setting's path, its dotted keys split: "pgbouncer.admin" is two keys.
+func configPath(parts ...string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, strings.Split(p, ".")...)
+	}
+	return out
 }
 
 // readSecret reads what ref points at: an environment variable or a file.

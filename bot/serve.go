@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Ready, when set, receives the HTTP address once the bot listens (tests use port 0).
 	Ready func(addr string)
+	// Watchdog makes the command of the PgBouncer watchdog process, for cutover and rollback
+	// through PgBouncer (core.SwitchOptions.Watchdog): the CLI's binary runs it.
+	Watchdog func() *exec.Cmd
 
 	clock Clock      // tests: a fake clock
 	onBot func(*Bot) // tests: replace operations before the bot serves
@@ -66,7 +70,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	res.secrets = append(res.secrets, env.botToken, env.signingSecret, env.appToken)
 	api := slack.New(env.botToken, env.clientOptions()...)
-	b, err := newBot(ctx, cfg, res, deps{api: api, http: &http.Client{Timeout: 30 * time.Second}, clock: opts.clock, logger: opts.Logger})
+	b, err := newBot(ctx, cfg, res, deps{api: api, http: &http.Client{Timeout: 30 * time.Second}, clock: opts.clock, logger: opts.Logger,
+		watchdog: opts.Watchdog})
 	if err != nil {
 		return err
 	}

@@ -31,10 +31,13 @@ var configKeys = map[core.Option]string{
 	core.OptMaxPause: "cutover.max_pause", core.OptMargin: "cutover.margin", core.OptMapRole: "cutover.map_roles",
 	core.OptRole: "cutover.fence_roles", core.OptMaxLag: "max_lag_bytes", core.OptPgDump: ".pg_dump",
 	core.OptConnections: "connections",
+	core.OptCreateRoles: "setup.create_roles", core.OptOwners: "setup.owners", core.OptNoPrivileges: "setup.no_privileges",
+	core.OptPgBouncer: "pgbouncer.admin", core.OptPgBouncerConfig: "pgbouncer.config", core.OptPgBouncerDatabase: "pgbouncer.database",
 }
 
 // boolKeys are the config keys that are switches.
-var boolKeys = map[core.Option]bool{core.OptReplicaIdentityFull: true, core.OptFailsafe: true}
+var boolKeys = map[core.Option]bool{core.OptReplicaIdentityFull: true, core.OptFailsafe: true,
+	core.OptCreateRoles: true, core.OptOwners: true, core.OptNoPrivileges: true}
 
 // fixedOptions are the options the bot does not let anyone set: it uses core's defaults.
 var fixedOptions = map[core.Option]string{

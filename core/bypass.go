@@ -125,6 +125,6 @@ func bypassWarning(server string, writes []BypassWrite, failsafe bool) string {
 	if failsafe {
 		fate = "nothing carries them to the new primary: they are only on the old one"
 	}
-	return fmt.Sprintf("WRITES BYPASSED THE PROXY: the %s took %d writing statement(s) on %d migrated table(s) after the switch (%s); %s. Find what still connects to the %s and point it at the new primary",
+	return fmt.Sprintf("WRITES BYPASSED THE SWITCH: the %s took %d writing statement(s) on %d migrated table(s) after the switch (%s); %s. Find what still connects to the %s and point it at the new primary",
 		server, total, len(writes), strings.Join(firstN(names, 10), ", "), fate, server)
 }

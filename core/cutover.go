@@ -54,8 +54,8 @@ func Cutover(ctx context.Context, opts CutoverOptions) (*CutoverResult, error) {
 		return nil, err
 	}
 	defer s.close()
-	c := &cutover{switcher: s, failsafe: opts.Failsafe,
-		res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun, PauseReport: PauseReport{Sequences: []SequenceSet{}}}}
+	c := &cutover{switcher: s, failsafe: opts.Failsafe, res: &CutoverResult{Name: opts.name(), DryRun: opts.DryRun,
+		Settled: s.sw.settled(), PauseReport: PauseReport{Strategy: opts.strategy(), Sequences: []SequenceSet{}}}}
 	err = c.run(ctx)
 	c.res.Statements = s.op.statements()
 	return c.res, err
@@ -71,11 +71,10 @@ func (c *cutover) run(ctx context.Context) error {
 	switch c.pointsAt() {
 	case roleReplica:
 		c.res.AlreadySwitched, c.res.Switched = true, true
-		c.r.note(ctx, roleProxy, "the proxy already points at the replica: nothing to switch")
+		c.r.note(ctx, c.sw.role(), "%s already points at the replica: nothing to switch", c.sw.name())
 		return c.switched(ctx, c.phase.Failsafe)
 	case "":
-		return refused(remedy("check the ", OptPrimary, " connection string: it must reach the server the proxy points at"),
-			"the proxy's foreign server %s points at neither the primary nor the replica", ident(c.opts.name()))
+		return c.refuseNowhere(OptPrimary)
 	}
 	if err := c.refuseHandMadeReturn(); err != nil {
 		return err
@@ -89,6 +88,9 @@ func (c *cutover) run(ctx context.Context) error {
 	}
 	var err error
 	if c.res.Readiness, err = c.checkReady(ctx, CmdCutover); err != nil {
+		return err
+	}
+	if err := c.checkRoles(ctx); err != nil {
 		return err
 	}
 	sourceSeqs, targetSeqs, warning, err := c.matchSequences(ctx, c.primary, c.replica)
@@ -134,9 +136,9 @@ func (c *cutover) conclude(ctx context.Context, p *pause, err error) error {
 	}
 	c.res.Switched = true
 	if p.released && err == nil && p.rep.PauseMS > 0 {
-		c.r.note(ctx, roleProxy, "switched: the proxy points at the replica; the pause lasted %.1f ms", c.res.PauseMS)
+		c.r.note(ctx, c.sw.role(), "switched: %s points at the replica; the pause lasted %.1f ms", c.sw.name(), c.res.PauseMS)
 	} else {
-		c.res.Warnings = append(c.res.Warnings, "the commit's answer was lost, and the proxy points at the replica: the switch happened")
+		c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("the release's answer was lost, and %s points at the replica: the switch happened", c.sw.name()))
 	}
 	return c.switched(ctx, c.failsafe)
 }
@@ -170,11 +172,14 @@ func (c *cutover) switched(ctx context.Context, failsafe bool) error {
 }
 
 // prepareReplica makes the replica ready to take traffic, before the pause: the sequence
-// views the proxy's column defaults draw from, its materialized views populated (pg_dump
-// made them empty), and no watch for bypassing writes (a rollback left one).
+// views the proxy's column defaults draw from (for the proxy alone), its materialized views
+// populated (pg_dump made them empty, and through PgBouncer the application reads them
+// straight), and no watch for bypassing writes (a rollback left one).
 func (c *cutover) prepareReplica(ctx context.Context, targetSeqs []seqInfo) error {
-	if err := c.prepareHelperViews(ctx, targetSeqs); err != nil {
-		return err
+	if _, viaProxy := c.sw.(*fdwSwitch); viaProxy {
+		if err := c.prepareHelperViews(ctx, targetSeqs); err != nil {
+			return err
+		}
 	}
 	refreshed, err := refreshMaterializedViews(ctx, c.r, c.replica)
 	c.res.Refreshed = refreshed

@@ -77,12 +77,16 @@ func Fence(ctx context.Context, opts FenceOptions) (*FenceResult, error) {
 	if len(opts.Roles) == 0 {
 		return nil, &InvalidOptionError{Option: OptRole, Reason: "no role given: name the roles the application writes as"}
 	}
-	ctx, end, err := opts.reserve(ctx, "fence", need{rolePrimary: 2})
+	servers := []string{rolePrimary}
+	if !opts.Replica.IsZero() {
+		servers = append(servers, roleReplica) // to check the roles there (fence_roles.go)
+	}
+	ctx, end, err := opts.reserve(ctx, "fence", need{rolePrimary: 2, roleReplica: 1})
 	if err != nil {
 		return nil, err
 	}
 	defer end()
-	op, err := beginOperation(ctx, "fence", opts.Migration, opts.Execution, rolePrimary)
+	op, err := beginOperation(ctx, "fence", opts.Migration, opts.Execution, servers...)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +94,7 @@ func Fence(ctx context.Context, opts FenceOptions) (*FenceResult, error) {
 	res := &FenceResult{Name: opts.name(), DryRun: opts.DryRun, Undo: opts.Undo, Method: fenceMethod,
 		Database: opts.Primary.Database(), Roles: []FencedRole{},
 		Warnings: []string{"a fenced role's client can still write if it sets transaction_read_only off itself: the fence stops applications, not people"}}
-	f := &fencer{opts: opts, primary: op.primary, res: res, r: op.r}
+	f := &fencer{opts: opts, primary: op.primary, replica: op.replica, res: res, r: op.r}
 	err = f.run(ctx)
 	res.Statements = op.statements()
 	return res, err
@@ -99,6 +103,7 @@ func Fence(ctx context.Context, opts FenceOptions) (*FenceResult, error) {
 type fencer struct {
 	opts    FenceOptions
 	primary *server
+	replica *server // nil when not given
 	r       *runner
 	res     *FenceResult
 }
@@ -107,6 +112,9 @@ func (f *fencer) table() string { return ident(f.opts.helperSchema(), "fence") }
 
 func (f *fencer) run(ctx context.Context) error {
 	if err := f.checkRoles(ctx); err != nil {
+		return err
+	}
+	if err := f.checkReplica(ctx); err != nil {
 		return err
 	}
 	records, err := f.records(ctx)

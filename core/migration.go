@@ -25,6 +25,9 @@ type Migration struct {
 	// ReplicaForPrimary is how the old primary reaches the replica, for the failsafe's
 	// subscription. The replica's own when zero.
 	ReplicaForPrimary DSN
+	// PgBouncer is the PgBouncer in front of the primary, when traffic switches through one
+	// instead of the proxy.
+	PgBouncer PgBouncer
 	// Client is who connects: it names every connection, and bounds how many are open at
 	// once on each server.
 	Client Client
@@ -52,13 +55,16 @@ func (m Migration) replicaForPrimary() DSN {
 }
 
 // ConnectionOptions are the options that give a migration's servers: the primary, the
-// replica and the proxy.
-var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary}
+// replica, the proxy, the addresses they reach each other at, and PgBouncer's admin console.
+// Their values hold secrets.
+var ConnectionOptions = []Option{OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary, OptPgBouncer}
 
 // NewMigration builds a migration from its name and the connection string given for each of
-// its servers, keyed by ConnectionOptions (a server left out, or given "", is not set). Every
-// front end builds its migrations here; mask ConnectionSecrets first. The error names each
-// option that cannot be used (InvalidOptionError, several joined), never the string.
+// its servers, keyed by ConnectionOptions (a server left out, or given "", is not set), and
+// PgBouncer's other settings, keyed by PgBouncerSettings (which are not secret). Every front
+// end builds its migrations here; mask ConnectionSecrets of the connection strings first. The
+// error names each option that cannot be used (InvalidOptionError, several joined), never
+// the string.
 func NewMigration(name string, conns map[Option]string) (Migration, error) {
 	m := Migration{Name: name}
 	var errs []error
@@ -66,11 +72,12 @@ func NewMigration(name string, conns map[Option]string) (Migration, error) {
 		errs = append(errs, &InvalidOptionError{Option: OptName, Reason: err.Error()})
 	}
 	for opt := range conns {
-		if !slices.Contains(ConnectionOptions, opt) {
+		if !slices.Contains(ConnectionOptions, opt) && !slices.Contains(PgBouncerSettings, opt) {
 			errs = append(errs, &InvalidOptionError{Option: opt, Reason: "is not a connection option"})
 		}
 	}
-	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy, &m.PrimaryForReplica, &m.ReplicaForPrimary} // in the order of ConnectionOptions
+	m.PgBouncer.Config, m.PgBouncer.Database = strings.TrimSpace(conns[OptPgBouncerConfig]), strings.TrimSpace(conns[OptPgBouncerDatabase])
+	targets := []*DSN{&m.Primary, &m.Replica, &m.Proxy, &m.PrimaryForReplica, &m.ReplicaForPrimary, &m.PgBouncer.Admin} // in the order of ConnectionOptions
 	for i, opt := range ConnectionOptions {
 		raw := conns[opt]
 		if strings.TrimSpace(raw) == "" {
@@ -82,7 +89,7 @@ func NewMigration(name string, conns map[Option]string) (Migration, error) {
 		}
 		*targets[i] = d
 	}
-	return m, errors.Join(errs...)
+	return m, errors.Join(append(errs, m.checkStrategy()...)...)
 }
 
 // validName: the name becomes a replication slot name, which allows only these characters.
@@ -128,6 +135,8 @@ func (m Migration) dsn(role string) DSN {
 		return m.Replica
 	case roleProxy:
 		return m.Proxy
+	case roleBouncer:
+		return m.PgBouncer.Admin
 	}
 	return DSN{}
 }

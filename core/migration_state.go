@@ -48,6 +48,12 @@ type publicationMeta struct {
 	Schemas             []string    `json:"schemas,omitempty"`
 	ExcludeTables       []TableName `json:"exclude_tables,omitempty"`
 	ReplicaIdentityFull []TableName `json:"replica_identity_full,omitempty"`
+	// Privileges: setup carried the objects' privileges (setup_privileges.go), which verify
+	// then compares. ApplicationRoles are the roles named with map-role, by their names on
+	// the primary, and RoleMap their names on the replica where those differ.
+	Privileges       bool              `json:"privileges,omitempty"`
+	ApplicationRoles []string          `json:"application_roles,omitempty"`
+	RoleMap          map[string]string `json:"role_map,omitempty"`
 }
 
 func readPrimaryState(ctx context.Context, s *server, m Migration) (primaryState, error) {

@@ -11,10 +11,10 @@ import (
 // The pause: how traffic moves from one of the migration's servers to the other without
 // losing a write. Cutover runs it from the primary to the replica, rollback from the replica
 // back to the primary, through whichever traffic switch the application uses (the
-// postgres_fdw proxy: pause_fdw.go).
+// postgres_fdw proxy: pause_fdw.go; PgBouncer: pause_pgbouncer.go).
 //
 //  1. Hold: the switch stops new work and waits for the work in flight (for the proxy: an
-//     ACCESS EXCLUSIVE lock on every foreign table, in one transaction).
+//     ACCESS EXCLUSIVE lock on every foreign table, in one transaction; for PgBouncer: PAUSE).
 //  2. Sentinel: a row written on the source server; once it is on the target, the target
 //     has every write the source took before it, and no new one can reach the source.
 //  3. Turnaround (with the failsafe): replication from the source to the target stops, and
@@ -24,27 +24,29 @@ import (
 //  5. Repoint and release: the switch points at the target, and lets the held work go.
 //
 // The pause is bounded by its deadline (max pause) on both sides: every query pghandoff runs
-// in it carries the deadline, and the servers enforce it on their own (statement and idle
-// timeouts on the switch's transaction), so that a pghandoff that dies, freezes or loses its
-// network cannot hold the application longer. A sentinel that arrives after the deadline
-// aborts. Whatever fails before the release leaves traffic where it was; a failure at or
+// in it carries the deadline, and the switch enforces it on its own (the proxy: statement and
+// idle timeouts on the switch's transaction; PgBouncer: a watchdog process that resumes), so
+// that a pghandoff that dies, freezes or loses its network cannot hold the application
+// longer. A sentinel that arrives after the deadline aborts. Whatever fails before the release leaves traffic where it was; a failure at or
 // after the release is reported by reading where the switch points, never guessed.
 
 // trafficSwitch is what the application's traffic goes through, as the pause drives it.
 type trafficSwitch interface {
-	// prepare does, before the pause, everything taking hold needs that can be done without
-	// holding anything (connections, statements, caches): the pause is for what cannot.
+	// prepare readies the switch for an attempt before the pause's clock starts, nothing held
+	// yet: everything taking hold needs that can be done without holding anything
+	// (connections, statements, caches, a watchdog). The pause is for what cannot.
 	prepare(ctx context.Context, p *pause) error
 	// hold stops new work and waits for the work in flight, within the pause's deadline.
 	// retry: it could not get hold in time (locks held by application transactions), and
-	// has let everything go; a new attempt may succeed.
+	// has let everything go; a new attempt may succeed. On an error, it has let everything go.
 	hold(ctx context.Context, p *pause, attempt int) (retry bool, err error)
 	// repoint makes the held work go to the pause's target once released.
 	repoint(ctx context.Context, p *pause) error
 	// release lets the held work go. An error leaves the outcome unknown.
 	release(ctx context.Context, p *pause) error
-	// abort lets the held work go where it went before the pause, undoing repoint.
-	abort(p *pause)
+	// abort lets the held work go where it went before the pause, undoing repoint. An error
+	// says it could not be sure of that: where traffic goes must then be read.
+	abort(p *pause) error
 	// waiting counts the application's statements held by the pause now.
 	waiting(ctx context.Context) int
 	// target reads where the switch sends traffic now, on a connection of its own: the
@@ -71,13 +73,16 @@ type PauseReport struct {
 	// earlier attempts that gave up and let everything go.
 	LockAttempts int     `json:"lock_attempts"`
 	RetriedMS    float64 `json:"retried_ms"`
-	// WaitedStatements is the most application statements seen held.
-	WaitedStatements int    `json:"waited_statements"`
-	Tables           int    `json:"tables"`       // foreign tables the proxy locked
-	SourceLSN        string `json:"source_lsn"`   // the source's WAL position once held
-	SentinelLSN      string `json:"sentinel_lsn"` // the source's WAL position after the sentinel's commit
-	TargetLSN        string `json:"target_lsn"`   // the target's WAL position at the switch
-	SentinelTS       int64  `json:"sentinel_ts"`  // the sentinel row's key
+	// WaitedStatements is the most application statements seen held: through PgBouncer, the
+	// clients waiting for a server connection, each with the statement it sent.
+	WaitedStatements int `json:"waited_statements"`
+	// Strategy is what traffic switched through: StrategyProxy or StrategyPgBouncer.
+	Strategy    string `json:"strategy"`
+	Tables      int    `json:"tables"`       // foreign tables the proxy locked
+	SourceLSN   string `json:"source_lsn"`   // the source's WAL position once held
+	SentinelLSN string `json:"sentinel_lsn"` // the source's WAL position after the sentinel's commit
+	TargetLSN   string `json:"target_lsn"`   // the target's WAL position at the switch
+	SentinelTS  int64  `json:"sentinel_ts"`  // the sentinel row's key
 	// Sequences are the target's sequences, set from the source's exact values plus the margin.
 	Sequences        []SequenceSet `json:"sequences"`
 	SequencesChanged int           `json:"sequences_changed"`
@@ -117,9 +122,6 @@ type pause struct {
 
 // run makes the pause, holding again after an attempt that could not get hold in time.
 func (p *pause) run(ctx context.Context) error {
-	if err := p.sw.prepare(ctx, p); err != nil {
-		return p.abortWith(err, "preparing the pause failed")
-	}
 	for attempt := 1; ; attempt++ {
 		p.rep.LockAttempts = attempt
 		retry, err := p.attempt(ctx, attempt)
@@ -136,8 +138,19 @@ func (p *pause) run(ctx context.Context) error {
 	}
 }
 
+// ready prepares the switch for an attempt; a failure gives up, nothing held.
+func (p *pause) ready(ctx context.Context) error {
+	if err := p.sw.prepare(ctx, p); err != nil {
+		return p.abortWith(err, "preparing the switch failed")
+	}
+	return nil
+}
+
 // attempt is one pause. Everything in it runs under the deadline.
 func (p *pause) attempt(ctx context.Context, attempt int) (retry bool, err error) {
+	if err := p.ready(ctx); err != nil {
+		return false, err
+	}
 	start := time.Now()
 	p.deadline = start.Add(p.maxPause)
 	pctx, cancel := context.WithDeadline(ctx, p.deadline)
@@ -153,7 +166,11 @@ func (p *pause) attempt(ctx context.Context, attempt int) (retry bool, err error
 	p.rep.LockMS = ms(time.Since(start))
 	err = p.held(pctx)
 	if err != nil && !p.released {
-		p.sw.abort(p)
+		if aerr := p.sw.abort(p); aerr != nil {
+			// The switch may have sent traffic to the target after all: read, do not undo.
+			p.released = true
+			return false, fmt.Errorf("%w: %s; letting traffic go back failed: %w", errUnknownOutcome, err, aerr)
+		}
 		p.turn.undo(p)
 		if !errors.Is(err, ErrAborted) {
 			err = p.abortWith(err, "the pause failed")
@@ -236,7 +253,9 @@ func (p *pause) waitSentinel(ctx context.Context) error {
 	written := time.Now()
 	query := fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE ts = $1)", p.m.sentinel())
 	for i := 0; ; i++ {
-		arrived, err := p.target.exists(ctx, query, p.rep.SentinelTS)
+		pctx, cancel := p.pollContext(ctx)
+		arrived, err := p.target.exists(pctx, query, p.rep.SentinelTS)
+		cancel()
 		late := time.Now().After(p.deadline)
 		switch {
 		case err != nil && !late:
@@ -282,9 +301,19 @@ func (p *pause) statementTimeout() string {
 
 // countWaiting samples how many application statements the pause holds.
 func (p *pause) countWaiting(ctx context.Context) {
+	ctx, cancel := p.pollContext(ctx)
+	defer cancel()
 	if n := p.sw.waiting(ctx); n > p.rep.WaitedStatements {
 		p.rep.WaitedStatements = n
 	}
+}
+
+// pollContext bounds one of the pause's short reads by the deadline plus a second, not by the
+// deadline itself: a query its context cuts short makes pgx close the connection, which the
+// steps after an abort (settling replication) still need. The read ends in milliseconds; the
+// deadline is checked after it.
+func (p *pause) pollContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.WithoutCancel(ctx), p.deadline.Add(time.Second))
 }
 
 // abort records why the pause gives up; the caller lets the traffic go.

@@ -23,6 +23,8 @@ type fdwSwitch struct {
 	tables  []lockTarget
 	r       *runner
 	dryRun  bool
+	// prepared: the lock batch is recorded and the session's caches loaded (prepare).
+	prepared bool
 }
 
 // lockTarget is a foreign table of the migration on the proxy.
@@ -32,7 +34,23 @@ type lockTarget struct {
 	owner string
 }
 
-var _ trafficSwitch = (*fdwSwitch)(nil)
+var _ trafficStrategy = (*fdwSwitch)(nil)
+
+func (s *fdwSwitch) role() string      { return roleProxy }
+func (s *fdwSwitch) name() string      { return "the proxy" }
+func (s *fdwSwitch) subject() string   { return "the proxy's foreign server " + ident(s.m.name()) }
+func (s *fdwSwitch) settled() []string { return nil }
+
+// pointsAt is where the foreign server pointed when the switch began.
+func (s *fdwSwitch) pointsAt() string {
+	switch {
+	case s.srv.pointsAt(s.m.Primary):
+		return rolePrimary
+	case s.srv.pointsAt(s.m.Replica):
+		return roleReplica
+	}
+	return ""
+}
 
 // newFDWSwitch reads the proxy's foreign server and lists the foreign tables to lock (the
 // helper ones too: a default drawing a sequence value is a write to the source), checking
@@ -91,7 +109,11 @@ func (s *fdwSwitch) checkLockSlots(ctx context.Context) error {
 // proxy session's caches with every foreign table. A session that has never opened a
 // relation reads its catalog entries on first use: done by the lock batch, that was half of
 // it (2,000 foreign tables: 100 to 200 ms cold, 25 to 60 ms warm, on 2 shared cores).
+// Later attempts find it done.
 func (s *fdwSwitch) prepare(ctx context.Context, p *pause) error {
+	if s.prepared {
+		return nil
+	}
 	for _, stmt := range s.lockBatch(p) {
 		s.r.record(ctx, s.proxy, stmt)
 	}
@@ -111,6 +133,7 @@ func (s *fdwSwitch) prepare(ctx context.Context, p *pause) error {
 	if _, err := s.proxy.conn.Exec(ctx, "SELECT count(pg_relation_size(n::regclass)) FROM unnest($1::text[]) AS n", names); err != nil {
 		return fmt.Errorf("proxy: read the foreign tables: %w", err)
 	}
+	s.prepared = true
 	return nil
 }
 
@@ -238,10 +261,12 @@ func (s *fdwSwitch) release(ctx context.Context, p *pause) error {
 	return s.r.exec(ctx, s.proxy, "COMMIT", "")
 }
 
-func (s *fdwSwitch) abort(*pause) {
+// abort rolls the pause's transaction back: the foreign server's options return with it.
+func (s *fdwSwitch) abort(*pause) error {
 	if !s.dryRun {
 		rollback(s.proxy)
 	}
+	return nil
 }
 
 // waiting counts the sessions waiting for the pause's locks: those the pause's session

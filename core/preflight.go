@@ -9,8 +9,9 @@ import (
 // PreflightOptions configures Preflight.
 type PreflightOptions struct {
 	Migration
-	Selection        // the tables setup would publish
-	PgDump    string // FindPgDump() when empty
+	Selection          // the tables setup would publish
+	RoleOptions        // what setup would do with the roles and privileges
+	PgDump      string // FindPgDump() when empty
 	Observer
 }
 

@@ -8,7 +8,7 @@ import (
 
 // replicaChecks run against the replica, in order; some compare it with the primary.
 var replicaChecks = []func(context.Context, *preflight) error{
-	checkReplicaVersion, checkSubscriptionRole, checkReplicaWorkers, checkExtensions, checkReplicaTables,
+	checkReplicaVersion, checkSubscriptionRole, checkReplicaWorkers, checkExtensions, checkReplicaTables, checkRoles,
 }
 
 func checkReplicaVersion(_ context.Context, p *preflight) error {

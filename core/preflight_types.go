@@ -22,6 +22,9 @@ type PreflightResult struct {
 	PrimaryVersion string  `json:"primary_version,omitempty"`
 	ReplicaVersion string  `json:"replica_version,omitempty"`
 	PgDumpVersion  string  `json:"pg_dump_version,omitempty"`
+	// Roles are the roles that own migrated objects, hold privileges on them or are the
+	// application's, where each stands on the replica, and what setup would do about it.
+	Roles []MigratedRole `json:"roles,omitempty"`
 }
 
 // Failed returns the checks that block the migration.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,10 +10,13 @@ import (
 
 // ProxyCreateOptions configures ProxyCreate.
 type ProxyCreateOptions struct {
-	Migration // Proxy and Primary
+	Migration // Proxy and Primary; or PgBouncer, Primary and Replica
 	// MapRoles are roles of the proxy, besides the one pghandoff connects as, that the
 	// application connects to the proxy as: each gets a user mapping to the primary and
-	// the privileges to use the foreign tables.
+	// the privileges to use the foreign tables. Entries are RoleOptions.MapRoles': "OLD" or
+	// "OLD=NEW", OLD the role as the proxy (standing in for the primary) names it.
+	// With PgBouncer, the roles the application logs in as, checked on the new primary (the
+	// users of the entry's pools when empty).
 	MapRoles []string
 	// FDWOptions are the foreign server's tuning options: DefaultFDWOptions when nil,
 	// postgres_fdw's own defaults when empty.
@@ -22,10 +26,12 @@ type ProxyCreateOptions struct {
 
 // ProxyCreateResult is what ProxyCreate made, or under dry-run would make.
 type ProxyCreateResult struct {
-	Name       string            `json:"name"`
-	DryRun     bool              `json:"dry_run"`
-	Changed    bool              `json:"changed"` // false: everything was already in place
-	Server     string            `json:"server"`  // the foreign server on the proxy
+	Name     string `json:"name"`
+	DryRun   bool   `json:"dry_run"`
+	Strategy string `json:"strategy"` // StrategyProxy or StrategyPgBouncer
+	Changed  bool   `json:"changed"`  // false: everything was already in place
+	// Server is the foreign server on the proxy, or PgBouncer's database entry.
+	Server     string            `json:"server"`
 	PointsAt   string            `json:"points_at"`
 	Roles      []string          `json:"roles"` // roles with a user mapping
 	FDWOptions map[string]string `json:"fdw_options"`
@@ -35,6 +41,10 @@ type ProxyCreateResult struct {
 	Sequences    []TableName    `json:"sequences"`
 	CreatedTypes []string       `json:"created_types,omitempty"`
 	Skipped      []SkippedTable `json:"skipped,omitempty"`
+	// PgBouncer is what the checks found and did, with PgBouncer.
+	PgBouncer *BouncerCheckResult `json:"pgbouncer,omitempty"`
+	// Settled says what an earlier run left in PgBouncer (a pause) and this one put right.
+	Settled []string `json:"settled,omitempty"`
 	// Warnings include what postgres_fdw cannot carry, for the operator to check against
 	// the application.
 	Warnings   []string    `json:"warnings"`
@@ -46,8 +56,15 @@ type ProxyCreateResult struct {
 // of the migration, in same-named schemas, with every column default still working (see
 // proxy_ddl.go). It checks everything before changing anything; the proxy's part is one
 // transaction, so a failure leaves nothing there, and a re-run only adds what is missing
-// (tables added to the migration since, for instance).
+// (tables added to the migration since, for instance). With PgBouncer instead of the proxy,
+// it takes over PgBouncer's entry for the application's database (proxy_create_pgbouncer.go).
 func ProxyCreate(ctx context.Context, opts ProxyCreateOptions) (*ProxyCreateResult, error) {
+	if errs := opts.checkStrategy(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if opts.usesBouncer() {
+		return proxyCreateBouncer(ctx, opts)
+	}
 	if opts.FDWOptions == nil {
 		opts.FDWOptions = DefaultFDWOptions
 	}
@@ -61,7 +78,10 @@ func ProxyCreate(ctx context.Context, opts ProxyCreateOptions) (*ProxyCreateResu
 		return nil, err
 	}
 	defer op.close()
-	res := &ProxyCreateResult{Name: opts.name(), DryRun: opts.DryRun, Server: opts.name(), PointsAt: opts.Primary.String(),
+	if opts.MapRoles, err = proxyRoles(ctx, op.primary, opts.Migration, opts.MapRoles); err != nil {
+		return nil, err
+	}
+	res := &ProxyCreateResult{Name: opts.name(), DryRun: opts.DryRun, Strategy: StrategyProxy, Server: opts.name(), PointsAt: opts.Primary.String(),
 		Tables: []TableName{}, Sequences: []TableName{}, Warnings: slices.Clone(fdwLimitations)}
 	p, err := planProxy(ctx, opts, op.primary, op.proxy, res)
 	if err != nil {

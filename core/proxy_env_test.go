@@ -32,10 +32,15 @@ func newProxyEnv(t *testing.T, pair pgtest.Pair) *proxyEnv {
 
 // forEachPairWithProxy runs a test on every version pair, with a proxy, in parallel.
 func forEachPairWithProxy(t *testing.T, test func(t *testing.T, e *proxyEnv)) {
+	forEachPairOf(t, newProxyEnv, test)
+}
+
+// forEachPairOf runs a test on every version pair, in parallel, on an env newEnv makes.
+func forEachPairOf[E any](t *testing.T, newEnv func(*testing.T, pgtest.Pair) E, test func(*testing.T, E)) {
 	for _, pair := range pgtest.Pairs(t) {
 		t.Run(pair.Name, func(t *testing.T) {
 			t.Parallel()
-			test(t, newProxyEnv(t, pair))
+			test(t, newEnv(t, pair))
 		})
 	}
 }
@@ -60,7 +65,7 @@ func (e *proxyEnv) queryProxy(sql string, args ...any) int64 {
 
 // connect opens a superuser connection to the test's database on one server, closed when
 // the test ends.
-func (e *proxyEnv) connect(c *pgtest.Cluster, db string) *pgx.Conn {
+func (e *env) connect(c *pgtest.Cluster, db string) *pgx.Conn {
 	e.t.Helper()
 	conn, err := c.Connect(ctxFor(e.t, time.Minute), db)
 	if err != nil {
@@ -70,8 +75,8 @@ func (e *proxyEnv) connect(c *pgtest.Cluster, db string) *pgx.Conn {
 	return conn
 }
 
-func (e *proxyEnv) primaryConn() *pgx.Conn { return e.connect(e.pair.Primary, e.primaryDB) }
-func (e *proxyEnv) replicaConn() *pgx.Conn { return e.connect(e.pair.Replica, e.replicaDB) }
+func (e *env) primaryConn() *pgx.Conn { return e.connect(e.pair.Primary, e.primaryDB) }
+func (e *env) replicaConn() *pgx.Conn { return e.connect(e.pair.Replica, e.replicaDB) }
 
 // scan reads one value from the primary or the replica.
 func (e *proxyEnv) scan(onReplica bool, sql string, dest any) {

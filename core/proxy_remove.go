@@ -2,20 +2,24 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
 // ProxyRemoveOptions configures ProxyRemove.
 type ProxyRemoveOptions struct {
-	Migration // Proxy and Primary required; with Replica, its helper objects go too
+	Migration // Proxy (or PgBouncer) and Primary required; with Replica, its helper objects go too
 	Execution
 }
 
 // ProxyRemoveResult lists what ProxyRemove removed, or under dry-run would remove.
 type ProxyRemoveResult struct {
-	Name       string      `json:"name"`
-	DryRun     bool        `json:"dry_run"`
-	Removed    []string    `json:"removed"`
+	Name    string   `json:"name"`
+	DryRun  bool     `json:"dry_run"`
+	Removed []string `json:"removed"`
+	// Kept says what stays on purpose: with PgBouncer, the entry the application goes through.
+	Kept       []string    `json:"kept,omitempty"`
+	Settled    []string    `json:"settled,omitempty"` // what an earlier run left, put right
 	Warnings   []string    `json:"warnings,omitempty"`
 	Statements []Statement `json:"statements"`
 }
@@ -27,9 +31,16 @@ type ProxyRemoveResult struct {
 // cutover made there (sequence views, the watch for bypassing writes, the failsafe's
 // subscription, publication and slot). The primary is required: the migration's operation
 // lock lives there. It works from any state and a second run finds nothing to do. The
-// application should no longer use the proxy.
+// application should no longer use the proxy. With PgBouncer instead of the proxy, see
+// removeFromBouncer for what stays.
 func ProxyRemove(ctx context.Context, opts ProxyRemoveOptions) (*ProxyRemoveResult, error) {
+	if errs := opts.checkStrategy(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	roles := []string{roleProxy, rolePrimary}
+	if opts.usesBouncer() {
+		roles = roles[1:]
+	}
 	if !opts.Replica.IsZero() {
 		roles = append(roles, roleReplica)
 	}
@@ -65,7 +76,11 @@ func (pr *proxyRemoval) removed(format string, args ...any) {
 }
 
 func (pr *proxyRemoval) run(ctx context.Context) error {
-	if err := pr.removeFromProxy(ctx); err != nil {
+	fromSwitch := pr.removeFromProxy
+	if pr.opts.usesBouncer() {
+		fromSwitch = pr.removeFromBouncer
+	}
+	if err := fromSwitch(ctx); err != nil {
 		return err
 	}
 	if err := pr.removeFailsafe(ctx); err != nil {
@@ -236,7 +251,7 @@ func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 	if dropped, err := dropBypassWatch(ctx, pr.r, s, m); err != nil {
 		return err
 	} else if dropped {
-		pr.removed("the watch for writes that bypass the proxy on the %s", s.role)
+		pr.removed("the watch for writes made straight on the %s", s.role)
 	}
 	dropped, err := dropHelperSchemaIfEmpty(ctx, pr.r, s, m)
 	if dropped {
@@ -245,4 +260,31 @@ func (pr *proxyRemoval) removeHelpers(ctx context.Context, s *server) error {
 		pr.res.Warnings = append(pr.res.Warnings, fmt.Sprintf("schema %s stays on the %s: it holds the migration's phase (teardown removes it) or fence records (undo the fence)", m.helperSchema(), s.role))
 	}
 	return err
+}
+
+// removeFromBouncer leaves PgBouncer's entry where it is, pointing wherever traffic goes:
+// removing it would drop the database from PgBouncer and disconnect the application. It
+// resumes a pause an earlier run left, and says what stays: the entry in pghandoff's file,
+// which the operator now owns (to move into PgBouncer's own configuration when convenient).
+func (pr *proxyRemoval) removeFromBouncer(ctx context.Context) error {
+	m := pr.opts.Migration
+	b, err := OpenBouncer(ctx, m.PgBouncer.Admin)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	done, st, err := settleBouncer(ctx, pr.r, b, m)
+	pr.res.Settled = done
+	if err != nil || !st.Found {
+		return err
+	}
+	where := st.pointsAt(m)
+	if where == "" {
+		where = loadedTarget(st.Loaded)
+	} else {
+		where = "the " + where
+	}
+	pr.res.Kept = append(pr.res.Kept, fmt.Sprintf("PgBouncer's entry %s in %s, pointing at %s: the application reaches its database through it. "+
+		"It is yours now: move it into PgBouncer's own configuration when convenient, then remove the file and its %%include", m.bouncerEntry(), m.PgBouncer.Config, where))
+	return nil
 }

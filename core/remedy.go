@@ -44,6 +44,12 @@ const (
 	OptRole                Option = "role"
 	OptForce               Option = "force"
 	OptConnections         Option = "connections"
+	OptCreateRoles         Option = "create-roles"
+	OptOwners              Option = "owners"
+	OptNoPrivileges        Option = "no-privileges"
+	OptPgBouncer           Option = "pgbouncer"
+	OptPgBouncerConfig     Option = "pgbouncer-config"
+	OptPgBouncerDatabase   Option = "pgbouncer-database"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -51,7 +57,8 @@ func Options() []Option {
 	return []Option{OptName, OptPrimary, OptReplica, OptProxy, OptPrimaryForReplica, OptReplicaForPrimary, OptSchemas, OptExcludeTables,
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
-		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections}
+		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
+		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase}
 }
 
 // Command is an operation a remedy tells the user to run.

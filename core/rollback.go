@@ -47,7 +47,8 @@ func Rollback(ctx context.Context, opts RollbackOptions) (*RollbackResult, error
 		return nil, err
 	}
 	defer s.close()
-	rb := &rollbackRun{switcher: s, res: &RollbackResult{Name: opts.name(), DryRun: opts.DryRun, PauseReport: PauseReport{Sequences: []SequenceSet{}}}}
+	rb := &rollbackRun{switcher: s, res: &RollbackResult{Name: opts.name(), DryRun: opts.DryRun, Settled: s.sw.settled(),
+		PauseReport: PauseReport{Strategy: opts.strategy(), Sequences: []SequenceSet{}}}}
 	err = rb.run(ctx)
 	rb.res.Statements = s.op.statements()
 	return rb.res, err
@@ -63,8 +64,7 @@ func (rb *rollbackRun) run(ctx context.Context) error {
 	case rolePrimary:
 		return rb.onPrimary(ctx)
 	case "":
-		return refused(remedy("check the ", OptReplica, " connection string: it must reach the server the proxy points at"),
-			"the proxy's foreign server %s points at neither the primary nor the replica", ident(rb.opts.name()))
+		return rb.refuseNowhere(OptReplica)
 	}
 	if !rb.phase.Failsafe {
 		return refused(remedy("to go back without the failsafe, the old primary needs every write made since: set up replication from the replica to it as a new migration (", CmdSetup, " with the servers swapped), then switch to it"),
@@ -146,9 +146,9 @@ func (rb *rollbackRun) conclude(ctx context.Context, p *pause, err error) error 
 	}
 	rb.res.RolledBack = true
 	if err != nil {
-		rb.res.Warnings = append(rb.res.Warnings, "the commit's answer was lost, and the proxy points at the old primary: the rollback happened")
+		rb.res.Warnings = append(rb.res.Warnings, fmt.Sprintf("the release's answer was lost, and %s points at the old primary: the rollback happened", rb.sw.name()))
 	} else {
-		rb.r.note(ctx, roleProxy, "rolled back: the proxy points at the old primary; the pause lasted %.1f ms", rb.res.PauseMS)
+		rb.r.note(ctx, rb.sw.role(), "rolled back: %s points at the old primary; the pause lasted %.1f ms", rb.sw.name(), rb.res.PauseMS)
 	}
 	return rb.onPrimary(ctx)
 }
@@ -166,7 +166,8 @@ func (rb *rollbackRun) onPrimary(ctx context.Context) error {
 	case rb.phase.Phase == PhaseSwitched && !returned:
 		return rb.refuseHandMadeReturn()
 	case !returned:
-		rb.r.note(ctx, roleProxy, "the proxy points at the primary: nothing to roll back")
+		rb.res.AlreadyRolledBack = true
+		rb.r.note(ctx, rb.sw.role(), "%s points at the primary: nothing to roll back", rb.sw.name())
 		if !rb.phase.interrupted() && !rb.phase.ForwardStopped {
 			return nil
 		}

@@ -45,9 +45,13 @@ func (r *runner) batchResults(ctx context.Context, s *server, stmts []string) ([
 }
 
 // record reports a statement about to run on s and keeps it for the result.
-func (r *runner) record(ctx context.Context, s *server, sql string) {
-	r.obs.emit(ctx, Event{Operation: r.op, Server: s.role, Message: firstLine(sql), SQL: sql})
-	r.done = append(r.done, Statement{Server: s.role, SQL: sql})
+func (r *runner) record(ctx context.Context, s *server, sql string) { r.recordAs(ctx, s.role, sql) }
+
+// recordAs reports a command about to run on what plays role, which may be no PostgreSQL
+// server (PgBouncer's admin console, its configuration file), and keeps it for the result.
+func (r *runner) recordAs(ctx context.Context, role, command string) {
+	r.obs.emit(ctx, Event{Operation: r.op, Server: role, Message: firstLine(command), SQL: command})
+	r.done = append(r.done, Statement{Server: role, SQL: command})
 }
 
 // queryInt runs a statement returning one number, recording it; under dry-run it returns 0.

@@ -52,6 +52,9 @@ func Sequences(ctx context.Context, opts SequencesOptions) (*SequencesResult, er
 	}
 	defer op.close()
 	res := &SequencesResult{Name: opts.name(), DryRun: opts.DryRun, SkipSeconds: opts.Skip, Sequences: []SequenceSet{}}
+	if res.Warnings, err = checkFencedRoles(ctx, op.primary, op.replica, opts.Migration); err != nil {
+		return res, err
+	}
 	err = fastForward(ctx, opts, op.r, op.primary, op.replica, res)
 	res.Statements = op.statements()
 	return res, err

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,24 +69,34 @@ func TestSequences(t *testing.T) {
 		// public.tiny uses no values, but 60s of "Sales"."Order" are fine; make tiny busy too,
 		// past what its range allows over 60 seconds.
 		e.execPrimary(`SELECT nextval('public.tiny') FROM generate_series(1, 10)`)
-		// Busy for as long as sequences watches, however slow the machine is to start it, and
-		// never past tiny's range (1,000 values are left).
-		busy, done := make(chan struct{}), make(chan struct{})
+		// Busy while sequences watches, however late a loaded machine starts its window: 200
+		// values drawn one at a time from the moment it says it is watching, far past what
+		// tiny's range allows over 60 seconds and far within what it has left (990).
+		watching, busy := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		watched := opts
+		watched.Observer.Progress = func(ev core.Event) {
+			if strings.HasPrefix(ev.Message, "watching") {
+				once.Do(func() { close(watching) })
+			}
+		}
+		conn, err := e.pair.Primary.Connect(ctxFor(t, time.Minute), e.primaryDB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
 		go func() {
 			defer close(busy)
-			for range 150 {
-				select {
-				case <-done:
+			<-watching
+			for range 200 {
+				if _, err := conn.Exec(context.Background(), `SELECT nextval('public.tiny')`); err != nil {
 					return
-				default:
 				}
-				e.execPrimary(`SELECT nextval('public.tiny') FROM generate_series(1, 5)`)
-				time.Sleep(20 * time.Millisecond)
 			}
 		}()
 		before := e.seqNext(true, `"Sales"."Order_id_seq"`)
-		_, err := core.Sequences(ctxFor(t, time.Minute), opts)
-		close(done)
+		_, err = core.Sequences(ctxFor(t, time.Minute), watched)
+		once.Do(func() { close(watching) })
 		<-busy
 		if !errors.Is(err, core.ErrRefused) || !contains([]string{err.Error()}, `"public"."tiny"`) {
 			t.Fatalf("sequences with tiny about to overflow: got %v, want a refusal naming it", err)

@@ -60,7 +60,7 @@ func settleOnPrimary(ctx context.Context, r *runner, primary, replica *server, m
 	if dropped, err := dropBypassWatch(ctx, r, primary, m); err != nil {
 		return done, err
 	} else if dropped {
-		say("removed the watch for writes that bypass the proxy from the primary: traffic is there")
+		say("removed the watch for writes made straight on the primary: traffic is there")
 	}
 	return done, recordPhase(ctx, r, primary, m, PhaseRecord{Phase: PhaseReplicating})
 }
@@ -111,7 +111,7 @@ func settleOnReplica(ctx context.Context, r *runner, primary, replica *server, m
 	if added, err := ensureBypassWatch(ctx, r, primary, m, tables); err != nil {
 		return done, err
 	} else if added {
-		say("watching %d table(s) of the old primary for writes that bypass the proxy", len(tables))
+		say("watching %d table(s) of the old primary for writes made straight on it", len(tables))
 	}
 	rec := PhaseRecord{Phase: PhaseSwitched, Failsafe: failsafe, ForwardDetached: failsafe}
 	return done, recordPhase(ctx, r, primary, m, rec)

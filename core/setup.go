@@ -8,7 +8,8 @@ import (
 type SetupOptions struct {
 	Migration
 	Selection
-	PgDump string // the pg_dump to run; FindPgDump() when empty
+	RoleOptions        // what the application's roles and the objects' privileges become on the replica
+	PgDump      string // the pg_dump to run; FindPgDump() when empty
 	Execution
 }
 
@@ -24,7 +25,13 @@ type SetupResult struct {
 	SchemaImported      bool           `json:"schema_imported"`
 	Warnings            []string       `json:"warnings,omitempty"`
 	PgDump              string         `json:"pg_dump"`
-	Statements          []Statement    `json:"statements"`
+	// Roles are the primary's roles that own migrated objects, hold privileges on them or
+	// are the application's, and what setup did about each (roles_plan.go).
+	Roles                []MigratedRole `json:"roles,omitempty"`
+	CreatedRoles         []string       `json:"created_roles,omitempty"`          // by this run, on the replica
+	RolesWithoutPassword []string       `json:"roles_without_password,omitempty"` // created login roles the primary's password could not follow
+	PrivilegeStatements  int            `json:"privilege_statements"`             // owners, grants, revokes and default privileges set
+	Statements           []Statement    `json:"statements"`
 }
 
 // Setup starts logically replicating the primary into the replica: the sentinel table, the

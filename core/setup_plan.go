@@ -15,6 +15,7 @@ type setupPlan struct {
 	pst              primaryState
 	rst              replicaState
 	tables           tablePlan
+	app              applicationRoles // the application's roles: given, and recorded by an earlier setup
 	extensions       []string
 	dumpMajor        int  // pg_dump's major version: it decides which options it takes
 	settle           bool // an aborted failsafe cutover left forward replication off: turn it on
@@ -23,7 +24,7 @@ type setupPlan struct {
 
 func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server, res *SetupResult) (*setupPlan, error) {
 	p := &setupPlan{opts: opts, primary: primary, replica: replica, res: res}
-	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot} {
+	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot, p.checkRoles} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}

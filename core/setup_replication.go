@@ -34,6 +34,9 @@ func (p *setupPlan) publish(ctx context.Context, r *runner) error {
 		}
 		return p.recordMeta(ctx, r)
 	}
+	if p.roleMetaChanged() {
+		return p.recordMeta(ctx, r)
+	}
 	return nil
 }
 
@@ -43,6 +46,7 @@ func (p *setupPlan) recordMeta(ctx context.Context, r *runner) error {
 	meta.Tool = "pghandoff"
 	meta.Schemas = p.opts.Schemas
 	meta.ExcludeTables = p.opts.ExcludeTables
+	p.roleMeta(&meta)
 	for _, t := range p.res.ReplicaIdentityFull {
 		if !slices.Contains(meta.ReplicaIdentityFull, t) {
 			meta.ReplicaIdentityFull = append(meta.ReplicaIdentityFull, t)

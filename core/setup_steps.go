@@ -9,10 +9,11 @@ import (
 // apply runs the plan's steps in the order that keeps every crash point resumable and puts
 // the likeliest failure first: the schema import (all or nothing, on the replica) before
 // anything changes on the primary; then identities, sentinel, publication, the slot (after
-// the publication, which decoding must see), and the subscription last.
+// the publication, which decoding must see), and the subscription last. The privileges
+// follow the import, on the replica, so that tables a later run imports get theirs too.
 func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 	steps := []func(context.Context, *runner) error{
-		p.settleForward, p.importSchema, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
+		p.settleForward, p.importSchema, p.carryPrivileges, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
 	}
 	for _, step := range steps {
 		if err := step(ctx, r); err != nil {

@@ -61,6 +61,6 @@ func judgePhase(st *Status, phase PhaseRecord, broken func(string, ...any)) {
 	case phase.ForwardStopped:
 		broken("an aborted failsafe cutover at %s left replication from the primary off: run setup; it turns it on again", at)
 	case phase.Phase == PhaseSwitched && !phase.Failsafe:
-		st.Warnings = append(st.Warnings, fmt.Sprintf("traffic goes to the replica since %s; replication from the old primary still runs and carries writes that bypass the proxy", at))
+		st.Warnings = append(st.Warnings, fmt.Sprintf("traffic goes to the replica since %s; replication from the old primary still runs and carries writes made straight on it", at))
 	}
 }

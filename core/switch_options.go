@@ -1,11 +1,14 @@
 package core
 
-import "time"
+import (
+	"os/exec"
+	"time"
+)
 
 // SwitchOptions are what a switch of traffic takes, in either direction: Cutover's, from the
 // primary to the replica, and Rollback's, back.
 type SwitchOptions struct {
-	Migration // Proxy, Primary and Replica
+	Migration // Primary, Replica, and Proxy or PgBouncer
 	// MaxPause bounds the pause: if the target has not caught up by then, the switch gives
 	// up and traffic stays where it was. DefaultMaxPause when 0.
 	MaxPause time.Duration
@@ -21,8 +24,14 @@ type SwitchOptions struct {
 	// application. LockAttempts (DefaultPauseLockAttempts when 0) attempts are made; each
 	// failed one releases every lock at once, and the next takes the table that held it up
 	// first.
+	// Through PgBouncer, LockTimeout bounds each PAUSE's wait for the transactions in flight
+	// instead, and each attempt that gives up resumes at once.
 	LockTimeout  time.Duration
 	LockAttempts int
+	// Watchdog makes the command that runs the PgBouncer watchdog (RunBouncerWatchdog) in a
+	// process of its own: the front end's binary, with its entry point for it. Required with
+	// PgBouncer, but under DryRun.
+	Watchdog func() *exec.Cmd
 	// Execution's Observer is called during the pause too, from the goroutine holding the
 	// locks: its Progress must return at once (buffer, do not post), or the application
 	// waits for it.

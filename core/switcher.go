@@ -7,31 +7,59 @@ import (
 	"time"
 )
 
-// switcher is what cutover and rollback share: the three servers, the migration's recorded
-// phase, the proxy as a traffic switch, and the steps around the pause.
+// switcher is what cutover and rollback share: the primary and the replica, the migration's
+// recorded phase, the traffic switch (the proxy or PgBouncer), and the steps around the pause.
 type switcher struct {
-	opts                    SwitchOptions
-	op                      *operation
-	primary, replica, proxy *server
-	r                       *runner
-	sw                      *fdwSwitch
-	phase                   PhaseRecord
+	opts             SwitchOptions
+	op               *operation
+	primary, replica *server
+	r                *runner
+	sw               trafficStrategy
+	phase            PhaseRecord
 }
 
-// beginSwitch starts operation name: it connects to the three servers, takes the lock, and
-// reads the phase and the proxy's foreign server.
+// trafficStrategy is a traffic switch as cutover and rollback drive it: the pause's
+// trafficSwitch, and what the steps around the pause need of it.
+type trafficStrategy interface {
+	trafficSwitch
+	// pointsAt is where the switch sent traffic when the operation began: the primary, the
+	// replica, or "".
+	pointsAt() string
+	// role names the switch in events; name in sentences ("the proxy"); subject names the
+	// object pghandoff repoints ("the proxy's foreign server x").
+	role() string
+	name() string
+	subject() string
+	// settled says what the switch put right of an earlier run before this one began.
+	settled() []string
+	// applicationRoles are the roles the application reaches the servers as through the
+	// switch, which must work on the replica after it.
+	applicationRoles(ctx context.Context) ([]string, error)
+	close()
+}
+
+// beginSwitch starts operation name: it connects to the servers, takes the lock, and reads
+// the phase and the traffic switch (the proxy's foreign server, or PgBouncer's entry, after
+// resuming a pause an earlier run left).
 func beginSwitch(ctx context.Context, name string, opts SwitchOptions) (*switcher, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	op, err := beginOperation(ctx, name, opts.Migration, opts.Execution, rolePrimary, roleReplica, roleProxy)
+	if errs := opts.checkStrategy(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	roles := []string{rolePrimary, roleReplica, roleProxy}
+	if opts.usesBouncer() {
+		roles = roles[:2] // PgBouncer's admin console is not a PostgreSQL server
+	}
+	op, err := beginOperation(ctx, name, opts.Migration, opts.Execution, roles...)
 	if err != nil {
 		return nil, err
 	}
-	s := &switcher{opts: opts, op: op, primary: op.primary, replica: op.replica, proxy: op.proxy, r: op.r}
+	s := &switcher{opts: opts, op: op, primary: op.primary, replica: op.replica, r: op.r}
 	if s.phase, err = readPhase(ctx, s.primary, opts.Migration); err == nil {
-		s.sw, err = newFDWSwitch(ctx, s.proxy, opts.Migration, s.r)
+		s.sw, err = s.newStrategy(ctx, op)
 	}
 	if err != nil {
 		op.close()
@@ -40,8 +68,18 @@ func beginSwitch(ctx context.Context, name string, opts SwitchOptions) (*switche
 	return s, nil
 }
 
+// newStrategy builds the switch the migration's options name.
+func (s *switcher) newStrategy(ctx context.Context, op *operation) (trafficStrategy, error) {
+	if s.opts.usesBouncer() {
+		return newBouncerSwitch(ctx, s.opts, s.r)
+	}
+	return newFDWSwitch(ctx, op.proxy, s.opts.Migration, s.r)
+}
+
 func (s *switcher) close() {
-	s.sw.close()
+	if s.sw != nil {
+		s.sw.close()
+	}
 	s.op.close()
 }
 
@@ -60,15 +98,14 @@ func (s *switcher) reconnect(ctx context.Context) error {
 	return nil
 }
 
-// pointsAt is where the proxy points, as read when the switch began.
-func (s *switcher) pointsAt() string {
-	switch {
-	case s.sw.srv.pointsAt(s.opts.Primary):
-		return rolePrimary
-	case s.sw.srv.pointsAt(s.opts.Replica):
-		return roleReplica
-	}
-	return ""
+// pointsAt is where the switch sends traffic, as read when the operation began.
+func (s *switcher) pointsAt() string { return s.sw.pointsAt() }
+
+// refuseNowhere refuses a switch that points at neither server: given is the option whose
+// connection string must reach the server it points at.
+func (s *switcher) refuseNowhere(given Option) error {
+	return refused(remedy("check the ", given, " connection string: it must reach the server ", s.sw.name(), " points at"),
+		"%s points at neither the primary nor the replica", s.sw.subject())
 }
 
 // readyGrace is how long a switch gives a replication that is catching up to be ready: the
@@ -130,6 +167,7 @@ func (s *switcher) matchSequences(ctx context.Context, source, target *server) (
 
 // newPause is the pause from source to target with the switch's options.
 func (s *switcher) newPause(source, target *server, rep *PauseReport, sourceSeqs, targetSeqs []seqInfo, turn *turnaround) *pause {
+	rep.Strategy = s.opts.strategy()
 	return &pause{m: s.opts.Migration, sw: s.sw, source: source, target: target, targetDSN: target.dsn,
 		maxPause: s.opts.MaxPause, lockTimeout: s.opts.LockTimeout, attempts: s.opts.LockAttempts, margin: s.opts.Margin,
 		dryRun: s.opts.DryRun, r: s.r, rep: rep, sourceSeqs: sourceSeqs, targetSeqs: targetSeqs, turn: turn,
@@ -139,7 +177,7 @@ func (s *switcher) newPause(source, target *server, rep *PauseReport, sourceSeqs
 // outcome is where traffic went after a pause that ended with err (then, for what follows,
 // it connects again to the servers the pause cut off): the target when it
 // ended well, the source when it gave up before its release, and, when its release's answer
-// was lost, where the proxy says it points, read on a fresh connection. It returns "" and
+// was lost, where the switch says it points, read on a fresh connection. It returns "" and
 // an error that says so when even that cannot be read: nothing more may then be done, and
 // the phase stays as recorded before the pause for the next run to settle.
 func (s *switcher) outcome(ctx context.Context, p *pause, err error, again Command) (string, error) {
@@ -166,25 +204,27 @@ func (s *switcher) where(ctx context.Context, p *pause, err error, again Command
 	where, terr := s.sw.target(rctx)
 	if terr != nil || where == "" {
 		p.rep.OutcomeUnknown = true
-		return "", withHint(fmt.Errorf("%w; reading where the proxy points failed too: %w", err, errors.Join(terr, errors.New("unknown target"))),
-			remedy("traffic may be on either server. Once the proxy is reachable, run ", again,
-				" again: it reads where the proxy points, then finishes or undoes what this run began"))
+		return "", withHint(fmt.Errorf("%w; reading where %s points failed too: %w", err, s.sw.name(), errors.Join(terr, errors.New("unknown target"))),
+			remedy("traffic may be on either server. Once ", s.sw.name(), " is reachable, run ", again,
+				" again: it reads where it points, then finishes or undoes what this run began"))
 	}
-	s.r.warn(ctx, roleProxy, "the pause's outcome was lost; the proxy points at the %s", where)
+	s.r.warn(ctx, s.sw.role(), "the pause's outcome was lost; %s points at the %s", s.sw.name(), where)
 	if where == p.target.role {
+		p.rep.AbortReason = "" // it switched after all
 		return where, nil
 	}
 	return where, err
 }
 
-// settledOnPrimary refuses to treat a proxy that points at the primary as the start of a
-// new switch when the recorded phase says traffic is on the replica: someone pointed it
+// refuseHandMadeReturn refuses to treat a switch that points at the primary as the start of
+// a new switch when the recorded phase says traffic is on the replica: someone pointed it
 // back by hand, and nothing recorded the writes made on the replica since.
 func (s *switcher) refuseHandMadeReturn() error {
 	if s.phase.Phase != PhaseSwitched {
 		return nil
 	}
-	return refused(remedy("if traffic must go to the replica, point the proxy back at it; if going back was meant, check that the old primary has every write, then ", CmdTeardown, " and set up again"),
-		"the proxy points at the primary, but migration %s was switched to the replica at %s and no rollback was recorded: someone pointed the proxy back by hand",
-		s.opts.name(), s.phase.At.Format(time.RFC3339))
+	what := s.sw.name()
+	return refused(remedy("if traffic must go to the replica, point "+what+" back at it; if going back was meant, check that the old primary has every write, then ", CmdTeardown, " and set up again"),
+		"%s points at the primary, but migration %s was switched to the replica at %s and no rollback was recorded: someone pointed it back by hand",
+		what, s.opts.name(), s.phase.At.Format(time.RFC3339))
 }

@@ -15,18 +15,22 @@ type TeardownOptions struct {
 
 // TeardownResult lists what Teardown removed, or under dry-run would remove.
 type TeardownResult struct {
-	Name       string      `json:"name"`
-	DryRun     bool        `json:"dry_run"`
-	Drop       bool        `json:"drop"` // the imported schema was dropped too (or, under dry-run, would be)
-	Removed    []string    `json:"removed"`
-	Warnings   []string    `json:"warnings,omitempty"`
-	Statements []Statement `json:"statements"`
+	Name    string   `json:"name"`
+	DryRun  bool     `json:"dry_run"`
+	Drop    bool     `json:"drop"` // the imported schema was dropped too (or, under dry-run, would be)
+	Removed []string `json:"removed"`
+	// DroppedRoles are the roles setup had created on the replica, dropped with Drop; the
+	// replica's other roles are never touched.
+	DroppedRoles []string    `json:"dropped_roles,omitempty"`
+	Warnings     []string    `json:"warnings,omitempty"`
+	Statements   []Statement `json:"statements"`
 }
 
 // Teardown removes the migration's replication from both servers, from whatever state it is
 // in: the subscription and its replication origins, the publication, the slot (and the table
 // synchronisation slots an interrupted copy leaves), the sentinel tables, and the replica
-// identities setup changed. With Drop it also drops the imported schema on the replica.
+// identities setup changed. With Drop it also drops the imported schema on the replica, and
+// the roles setup created there (teardown_roles.go).
 func Teardown(ctx context.Context, opts TeardownOptions) (*TeardownResult, error) {
 	if opts.Drop && !opts.Confirm && !opts.DryRun {
 		return nil, refused(remedy("add ", OptYes, " to confirm, or ", OptDryRun, " to see what it would drop"),
@@ -68,7 +72,7 @@ func (t *teardown) run(ctx context.Context) error {
 	}
 	// The subscription goes first: while it runs, it holds the slot on the primary.
 	steps := []func(context.Context) error{t.dropSubscription, t.dropPublication, t.dropSlots,
-		t.restoreIdentities, t.dropSentinels, t.dropHelperSchemas, t.dropSchema}
+		t.restoreIdentities, t.dropSentinels, t.dropSchema, t.dropCreatedRoles, t.dropHelperSchemas}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err

@@ -62,7 +62,7 @@ func (t *teardown) dropHelperSchemas(ctx context.Context) error {
 		if dropped, err := dropBypassWatch(ctx, t.r, s, m); err != nil {
 			return err
 		} else if dropped {
-			t.removed("the watch for writes that bypass the proxy on the " + s.role)
+			t.removed("the watch for writes made straight on the " + s.role)
 		}
 		dropped, err := dropHelperSchemaIfEmpty(ctx, t.r, s, m)
 		switch {

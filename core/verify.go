@@ -41,6 +41,9 @@ type VerifyResult struct {
 	Mismatches int          `json:"mismatches"`
 	Changing   int          `json:"changing"` // tables that changed at every point
 	Rows       int64        `json:"rows"`     // on the primary, over every table
+	// Privileges compares the objects' privileges, when setup carried them: a GRANT the
+	// replica lacks, or one it has that the primary does not, is a difference.
+	Privileges *PrivilegeCheck `json:"privileges,omitempty"`
 }
 
 // TableCheck is one table's row count and order-independent checksum on both servers.
@@ -99,6 +102,9 @@ func Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
 	switch {
 	case res.Mismatches > 0:
 		return res, fmt.Errorf("%w: %d of %d tables", ErrMismatch, res.Mismatches, len(res.Tables))
+	case res.Privileges != nil && len(res.Privileges.Differences) > 0:
+		return res, withHint(fmt.Errorf("%w: the privileges of %d object(s) differ: %s", ErrMismatch, len(res.Privileges.Differences), privilegeList(res.Privileges.Differences)),
+			remedy("run ", CmdSetup, " again: it grants and revokes on the replica what differs"))
 	case res.Changing > 0:
 		return res, withHint(fmt.Errorf("%w: %d of %d tables kept changing", ErrInconclusive, res.Changing, len(res.Tables)),
 			remedy("run ", CmdVerify, " again when writes are fewer, or after the switch once the failsafe caught up"))
@@ -166,6 +172,9 @@ func (v *verifier) run(ctx context.Context) (*VerifyResult, error) {
 			return v.res, err
 		}
 	}
+	if v.res.Privileges, err = comparePrivileges(ctx, v.primary, v.replica, m); err != nil {
+		return v.res, err
+	}
 	v.summarise()
 	return v.res, nil
 }
@@ -215,7 +224,7 @@ func (v *verifier) summarise() {
 			v.res.Mismatches++
 		}
 	}
-	v.res.OK = v.res.Mismatches == 0 && v.res.Changing == 0
+	v.res.OK = v.res.Mismatches == 0 && v.res.Changing == 0 && (v.res.Privileges == nil || len(v.res.Privileges.Differences) == 0)
 }
 
 // verifyWorkers is how many tables verify compares at once: the option's, or the default,

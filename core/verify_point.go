@@ -103,9 +103,9 @@ var errNotAligned = errors.New("the target did not reach verify's sentinel in ti
 // snapshot, commits a sentinel, exports again, and waits until the target's apply worker
 // waits at the gate. open makes the session of the first snapshot.
 func takePoint(ctx context.Context, s stream, m Migration, open func(*server) (*server, error), wait time.Duration) (*consistencyPoint, error) {
-	held, err := s.target.exists(ctx, "SELECT pg_try_advisory_lock($1, $2)", lockClass, gateKey(m.name()))
-	if err != nil || !held {
-		return nil, errors.Join(err, refused(remedy("wait for the other verify to finish, then run it again"), "another verify of migration %s is running", m.name()))
+	err := closeGate(ctx, s.target, m)
+	if err != nil {
+		return nil, err
 	}
 	p := &consistencyPoint{gate: s.target, gateKey: gateKey(m.name()), source: s.source}
 	if p.first, err = open(s.source); err != nil {
@@ -113,10 +113,7 @@ func takePoint(ctx context.Context, s stream, m Migration, open func(*server) (*
 		return nil, err
 	}
 	if p.before, err = exportSnapshot(ctx, p.first); err == nil {
-		p.LSN, err = writePointSentinel(ctx, s.source, m)
-	}
-	if err == nil {
-		p.after, err = exportSnapshot(ctx, s.source)
+		p.LSN, p.after, err = commitPointSentinel(ctx, s.source, m)
 	}
 	if err == nil {
 		err = p.waitAtGate(ctx, s.target, m, wait)
@@ -128,6 +125,31 @@ func takePoint(ctx context.Context, s stream, m Migration, open func(*server) (*
 	return p, err
 }
 
+// closeGate takes the gate's lock on target. The apply worker holds it too, for the moment
+// of the transaction it let through when the last point opened the gate: that is waited out.
+// Another session holding it is another verify.
+func closeGate(ctx context.Context, target *server, m Migration) error {
+	for {
+		var held, verifying bool
+		err := target.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2),
+			EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+			         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid
+			           AND l.objid = $2::oid AND l.objsubid = 2 AND a.backend_type NOT LIKE 'logical replication%')`,
+			lockClass, gateKey(m.name())).Scan(&held, &verifying)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: take verify's gate lock: %w", target.role, err)
+		case held:
+			return nil
+		case verifying:
+			return refused(remedy("wait for the other verify to finish, then run it again"), "another verify of migration %s is running", m.name())
+		}
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
 func exportSnapshot(ctx context.Context, s *server) (string, error) {
 	var id string
 	if _, err := s.conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
@@ -137,17 +159,27 @@ func exportSnapshot(ctx context.Context, s *server) (string, error) {
 	return id, err
 }
 
-// writePointSentinel commits verify's sentinel on the source, synchronously (the walsender
-// sends only flushed WAL), and returns its commit position.
-func writePointSentinel(ctx context.Context, source *server, m Migration) (string, error) {
+// commitPointSentinel commits verify's sentinel on the source, synchronously (the walsender
+// sends only flushed WAL), and exports the snapshot just after it, all in one query string:
+// no round trip lets the application's commits slip in between, so the snapshot after is,
+// in all but the busiest tables, the source as the target holds it at the gate. It returns
+// the sentinel's commit position and that snapshot, whose transaction stays open.
+func commitPointSentinel(ctx context.Context, source *server, m Migration) (lsn, after string, err error) {
 	insert := fmt.Sprintf("INSERT INTO %s (ts, status) VALUES (%d, %s)", m.sentinel(), time.Now().UnixMicro(), literal(pointSentinel))
-	if _, err := source.conn.Exec(ctx, "BEGIN; SET LOCAL synchronous_commit = on; "+insert+"; COMMIT"); err != nil {
+	results, err := source.conn.PgConn().Exec(ctx, "BEGIN; SET LOCAL synchronous_commit = on; "+insert+"; COMMIT; "+
+		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot(), pg_current_wal_lsn()::text").ReadAll()
+	if err != nil {
 		rollback(source)
-		return "", fmt.Errorf("%s: write verify's sentinel: %w", source.role, err)
+		return "", "", fmt.Errorf("%s: write verify's sentinel: %w", source.role, err)
 	}
-	var lsn string
-	err := source.conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn)
-	return lsn, err
+	// The results are BEGIN, SET, INSERT, COMMIT, BEGIN, then the snapshot and the position
+	// (the commit's, give or take what committed in the microseconds since).
+	if len(results) != 6 || len(results[5].Rows) != 1 {
+		rollback(source)
+		return "", "", fmt.Errorf("%s: write verify's sentinel: %d results, want 6", source.role, len(results))
+	}
+	row := results[5].Rows[0]
+	return string(row[1]), string(row[0]), nil
 }
 
 // waitAtGate waits until the target's apply worker waits for the gate's lock.

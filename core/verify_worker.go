@@ -40,7 +40,9 @@ func (w *checkWorker) run(ctx context.Context, work <-chan TableName, done func(
 }
 
 // check compares one table: the target as it stands at the point, the source in the
-// snapshots just before and just after it. When those two differ, the table changed at the
+// snapshots just before and just after it. The target equal to the source after is a match:
+// the target cannot hold a write that came after the sentinel, so the table took none, and
+// holds every one before. Otherwise, when the two snapshots differ, the table changed at the
 // point and is not compared; when the point is not aligned, a difference cannot tell a
 // mismatch from a table still changing.
 func (w *checkWorker) check(ctx context.Context, t TableName) (TableCheck, error) {
@@ -60,6 +62,9 @@ func (w *checkWorker) check(ctx context.Context, t TableName) (TableCheck, error
 	}
 	if ctx.Err() != nil {
 		return c, ctx.Err()
+	}
+	if w.aligned && tgt == after {
+		src = after
 	}
 	primary, replica := src, tgt
 	if w.s.back {

@@ -58,6 +58,7 @@ func (e *env) checkAll() {
 	}
 	e.checkOneWay()
 	e.checkSlots()
+	e.bouncer.checkResumed(e)
 }
 
 // checkReported: what a command said is true. Its claim about where the proxy points is
@@ -86,7 +87,7 @@ func (e *env) checkReported(o *outcome) {
 // and, when a failsafe replicates back, on the old primary too once it has caught up.
 func (e *env) checkWrites() {
 	e.t.Helper()
-	target := e.proxyTarget()
+	target := e.target()
 	n := e.nodeAt(target)
 	r := e.checkWritesOn(n)
 	e.t.Logf("writes: %d inserts and %d increments acknowledged, %d serialization retries; on the %s: %d lost, %d duplicated, %d extra",

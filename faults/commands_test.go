@@ -44,7 +44,7 @@ func TestVerifyUnderLoad(t *testing.T) {
 				differ = append(differ, fmt.Sprintf("%v.%v (primary %v rows, replica %v)", t["schema"], t["name"], t["primary_rows"], t["replica_rows"]))
 			}
 		}
-		t.Errorf("VERIFY: %s under load, with healthy replication, reported differences: %s", o, strings.Join(differ, "; "))
+		t.Errorf("VERIFY: %s under load, with healthy replication, reported differences: %s\n%s\n%s", o, strings.Join(differ, "; "), tail(o.res.Stdout, 30), tail(o.res.Stderr, 10))
 	}
 	e.must(cutoverArgs(false)...)
 	e.checkAll()

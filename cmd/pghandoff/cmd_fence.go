@@ -22,10 +22,11 @@ the migration's database (default_transaction_read_only, per role and database) 
 open sessions are ended, so nothing they already hold keeps writing. --undo gives each role
 back exactly the setting it had. With wait and sequences this is the safe switch without a
 proxy: fence, wait until the replica has caught up, move the sequences, switch the
-application to the replica.`,
+application to the replica. Given --replica, it first checks that each role can log in to
+the replica and may do there what it does on the primary, and refuses otherwise.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := a.migration(cmd, &s, primaryFlag)
+			m, err := a.migrationWith(cmd, &s, []serverFlag{primaryFlag}, []serverFlag{replicaFlag})
 			if err != nil {
 				return err
 			}
@@ -38,7 +39,7 @@ application to the replica.`,
 			return show(a, asJSON, res, err, renderFence)
 		},
 	}
-	s.addFlags(cmd, primaryFlag)
+	s.addFlags(cmd, primaryFlag, replicaFlag.withHelp("connection string of the replica, to check the roles there before fencing them"))
 	cmd.Flags().StringVar(&roles, "role", "", "comma-separated roles the application writes as")
 	cmd.Flags().BoolVar(&undo, "undo", false, "lift the fence: restore each role's setting as it was")
 	cmd.Flags().BoolVar(&force, "force", false, "go on when sessions from before the fence could not be ended (they can write until they reconnect)")

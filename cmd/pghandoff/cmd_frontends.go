@@ -20,7 +20,7 @@ INPUT_* environment variables the runner sets from action.yml, outputs go to GIT
 and a Markdown summary to GITHUB_STEP_SUMMARY. See the README's GitHub Action section.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if code := action.Run(cmd.Context(), action.Options{Getenv: a.getenv, Stdout: a.rawStdout, Stderr: a.rawStderr}); code != 0 {
+			if code := action.Run(cmd.Context(), action.Options{Getenv: a.getenv, Stdout: a.rawStdout, Stderr: a.rawStderr, Watchdog: bouncerWatchdog}); code != 0 {
 				return &exitError{code: code}
 			}
 			return nil
@@ -45,7 +45,7 @@ client at another API base URL. It stops on SIGTERM or Ctrl-C after running oper
 				return &usageError{cmd: cmd, err: errMissingConfig}
 			}
 			logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
-			return bot.Run(cmd.Context(), bot.Options{ConfigPath: config, Getenv: a.getenv, Logger: logger, Listen: listen})
+			return bot.Run(cmd.Context(), bot.Options{ConfigPath: config, Getenv: a.getenv, Logger: logger, Listen: listen, Watchdog: bouncerWatchdog})
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the bot's YAML configuration (see examples/bot.yaml)")

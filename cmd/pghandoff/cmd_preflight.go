@@ -12,6 +12,7 @@ import (
 func (a *app) preflightCommand() *cobra.Command {
 	var s servers
 	var sel selectionFlags
+	var roles roleFlags
 	var asJSON bool
 	var pgDump string
 	cmd := &cobra.Command{
@@ -21,7 +22,10 @@ func (a *app) preflightCommand() *cobra.Command {
 wal_level, free replication slots and WAL senders, the REPLICATION privilege, table
 ownership and read access, tables without a replica identity, unlogged tables, large
 objects, generated columns, row-level security, max_slot_wal_keep_size, extensions missing
-on the replica, the subscription privilege, versions of both servers and of pg_dump.
+on the replica, the subscription privilege, versions of both servers and of pg_dump; and the
+roles that own migrated objects or hold privileges on them: which exist on the replica and
+can log in there, and what setup will do about the others (given the same --map-role,
+--create-roles, --owners and --no-privileges as setup).
 Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,7 +37,8 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 			if err != nil {
 				return err
 			}
-			res, err := core.Preflight(cmd.Context(), core.PreflightOptions{Migration: m, Selection: selection, PgDump: pgDump, Observer: a.silentObserver()})
+			res, err := core.Preflight(cmd.Context(), core.PreflightOptions{Migration: m, Selection: selection, RoleOptions: roles.options(),
+				PgDump: pgDump, Observer: a.silentObserver()})
 			if err = show(a, asJSON, res, err, renderPreflight); err == nil && !res.OK {
 				return &exitError{code: exitNotReady}
 			}
@@ -42,6 +47,7 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag, primaryForReplicaFlag, replicaForPrimaryFlag)
 	sel.addFlags(cmd)
+	roles.addFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to check (default: the newest installed)")
 	return cmd
@@ -53,8 +59,13 @@ func renderPreflight(w io.Writer, r *core.PreflightResult) {
 	} else {
 		fmt.Fprintf(w, "Preflight: %d blocker(s) to fix before setup.\n", len(r.Failed()))
 	}
+	renderChecks(w, r.Checks)
+}
+
+// renderChecks lists checks, with the remedy of each that did not pass.
+func renderChecks(w io.Writer, checks []core.Check) {
 	marks := map[string]string{core.CheckPass: "ok  ", core.CheckWarn: "WARN", core.CheckFail: "FAIL"}
-	for _, c := range r.Checks {
+	for _, c := range checks {
 		fmt.Fprintf(w, "  %s %-30s %s\n", marks[c.Status], c.Name, c.Detail)
 		if !c.Remedy.IsZero() && c.Status != core.CheckPass {
 			fmt.Fprintf(w, "       %-30s fix: %s\n", "", c.Remedy.Render(cliSpeller{}))

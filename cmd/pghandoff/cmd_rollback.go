@@ -12,8 +12,8 @@ import (
 func (a *app) rollbackCommand() *cobra.Command {
 	var f switchFlags
 	cmd := &cobra.Command{
-		Use:   "rollback --proxy DSN --primary DSN --replica DSN",
-		Short: "Switch the proxy back to the old primary after a cutover with --failsafe, losing nothing",
+		Use:   "rollback (--proxy DSN | --pgbouncer DSN --pgbouncer-config FILE) --primary DSN --replica DSN",
+		Short: "Switch the proxy or PgBouncer back to the old primary after a cutover with --failsafe, losing nothing",
 		Long: `Switches the proxy back from the replica to the old primary, after a cutover made with
 --failsafe, in one short pause, the cutover's read backwards:
   1. refuses unless the failsafe (replication from the replica to the old primary) is ready;
@@ -28,7 +28,8 @@ Like cutover it never pauses longer than --max-pause (traffic then stays on the 
 nothing lost), reads where the proxy points when the commit's answer is lost, and finishes
 what a crashed run left undone when run again. Without the failsafe it refuses: the old
 primary would lack every write since the switch. Afterwards the migration replicates as
-before cutover, and can be cut over again.`,
+before cutover, and can be cut over again. With --pgbouncer instead of --proxy, PgBouncer's
+entry is paused, pointed back at the old primary and resumed, as cutover describes.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := f.options(a, cmd)
@@ -48,11 +49,11 @@ func renderRollback(w io.Writer, r *core.RollbackResult) {
 	case printDryRun(w, r.DryRun, "rollback of "+r.Name, r.Statements):
 		return
 	case r.AlreadyRolledBack:
-		fmt.Fprintf(w, "The proxy for %s already points at the old primary: nothing to roll back.\n", r.Name)
+		fmt.Fprintf(w, "%s for %s already points at the old primary: nothing to roll back.\n", capitalized(via(r.Strategy)), r.Name)
 	case r.RolledBack:
-		fmt.Fprintf(w, "Rolled back: the proxy sends %s's traffic to the old primary again, and replication into the replica resumed.\n", r.Name)
+		fmt.Fprintf(w, "Rolled back: %s sends %s's traffic to the old primary again, and replication into the replica resumed.\n", via(r.Strategy), r.Name)
 	case r.OutcomeUnknown:
-		fmt.Fprintf(w, "OUTCOME UNKNOWN: the commit was sent, but neither its answer nor where the proxy points could be read. Run rollback again.\n")
+		fmt.Fprintf(w, "OUTCOME UNKNOWN: the release was sent, but neither its answer nor where %s points could be read. Run rollback again.\n", via(r.Strategy))
 	case r.AbortReason != "":
 		fmt.Fprintf(w, "NOT rolled back: traffic stayed on the replica, nothing was lost. %s\n", r.AbortReason)
 	default:

@@ -13,6 +13,7 @@ func (a *app) setupCommand() *cobra.Command {
 	var s servers
 	var x executionFlags
 	var sel selectionFlags
+	var roles roleFlags
 	var asJSON bool
 	var pgDump string
 	cmd := &cobra.Command{
@@ -25,6 +26,14 @@ failing statement), then creates the sentinel table, the publication, the replic
 and the subscription. Every schema but the system ones is covered unless --schemas says
 otherwise. It only does what is missing: run it again after a success or a crash and it
 converges. --dry-run prints every statement it would run and changes nothing.
+
+The objects' privileges come along: every GRANT and default privilege of the primary, for
+the roles the replica has (--map-role names a role that has another name there), and the
+owners' privileges as grants (--owners makes them the owners instead). --create-roles
+creates the roles the replica lacks, with the primary's attributes and password where the
+primary lets it be read (a superuser may read them; a managed service's users may not:
+those roles are created without one, and the output says how to set it). Run again, setup
+carries the privileges of tables added since. --no-privileges carries none.
 
 After a cutover with --failsafe it refuses (replication runs the other way now). After a
 failsafe cutover that gave up, it turns replication from the primary back on; after one that
@@ -40,13 +49,15 @@ did not record how it ended, it does so only when --proxy lets it read where tra
 				return err
 			}
 			res, err := core.Setup(cmd.Context(), core.SetupOptions{Migration: m, Selection: selection,
-				PgDump:    pgDump,
-				Execution: x.execution(a.observer())})
+				RoleOptions: roles.options(),
+				PgDump:      pgDump,
+				Execution:   x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderSetup)
 		},
 	}
 	s.addFlags(cmd, primaryFlag, replicaFlag, primaryForReplicaFlag, proxyFlag.withHelp("the proxy's connection string, only to read where traffic goes after a cutover that did not record its end"))
 	sel.addFlags(cmd)
+	roles.addFlags(cmd)
 	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to use, at least as new as the primary (default: the newest installed)")
@@ -67,5 +78,10 @@ func renderSetup(w io.Writer, r *core.SetupResult) {
 		fmt.Fprintln(w, "Next: pghandoff wait (or status) until the replica has caught up.")
 	}
 	printList(w, "Set REPLICA IDENTITY FULL on", tableNames(r.ReplicaIdentityFull))
+	renderRoles(w, r.Roles)
+	printList(w, "Roles created on the replica", r.CreatedRoles)
+	if r.PrivilegeStatements > 0 {
+		fmt.Fprintf(w, "Privileges: %d statement(s) gave the replica's objects the primary's owners, grants and default privileges.\n", r.PrivilegeStatements)
+	}
 	printList(w, "Warnings", r.Warnings)
 }

@@ -22,8 +22,9 @@ replication origins on the replica, the publication and the replication slot (an
 synchronisation slots) on the primary, the sentinel tables, and the REPLICA IDENTITY FULL
 setup set. It lists what it removed. Run it after cutover, or to start over.
 
---drop also drops, on the replica, every object the schema import created, with its data
-(dangerous: it needs --yes, and with --dry-run only prints the statements).`,
+--drop also drops, on the replica, every object the schema import created, with its data,
+and the roles setup created there (--create-roles), and no other (dangerous: it needs --yes,
+and with --dry-run only prints the statements). Without --drop those roles stay.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)

@@ -18,9 +18,10 @@ func (a *app) verifyCommand() *cobra.Command {
 		Use:   "verify --primary DSN --replica DSN",
 		Short: "Compare every table of the migration on both servers (counts and checksums)",
 		Long: `Compares each table of the migration on the primary and the replica: row count and an
-order-independent checksum of every row, several tables at once. Rows written while it runs
-show as differences: run it once writes have been switched or fenced. Exits 1 when any table
-differs.`,
+order-independent checksum of every row, several tables at once, at one point of the
+replication while the application writes. It also compares every migrated object's
+privileges, when setup carried them: a GRANT the replica lacks, or has and the primary does
+not, is a difference. Exits 1 when any table or privilege differs.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := a.migration(cmd, &s, primaryFlag, replicaFlag)
@@ -49,6 +50,8 @@ func renderVerify(w io.Writer, r *core.VerifyResult) {
 		fmt.Fprintf(w, "Verified: %d table(s), %d rows, identical on both servers at one point of the replication (%s).\n", len(r.Tables), r.Rows, r.Direction)
 	case r.Mismatches > 0:
 		fmt.Fprintf(w, "DIFFERENT: %d of %d tables differ.\n", r.Mismatches, len(r.Tables))
+	case r.Changing == 0:
+		fmt.Fprintf(w, "DIFFERENT: the data is the same (%d tables, %d rows), the privileges are not.\n", len(r.Tables), r.Rows)
 	default:
 		fmt.Fprintf(w, "NOT VERIFIED: %d of %d tables kept changing at every point verify took; the others are identical.\n", r.Changing, len(r.Tables))
 	}
@@ -72,4 +75,5 @@ func renderVerify(w io.Writer, r *core.VerifyResult) {
 		}
 		fmt.Fprintf(w, "  %s %s: %s\n", mark, t.TableName, detail)
 	}
+	renderPrivileges(w, r.Privileges)
 }

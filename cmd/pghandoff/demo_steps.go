@@ -22,6 +22,9 @@ func (d *demo) startServers(ctx context.Context) (string, error) {
 		major int
 		into  **pgcluster.Cluster
 	}{{"demo-primary", 15, &d.primary}, {"demo-replica", replicaMajor, &d.replica}, {"demo-proxy", 15, &d.proxy}}
+	if d.viaBouncer() {
+		specs = specs[:2] // PgBouncer instead of the proxy
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(specs))
 	for i, s := range specs {
@@ -40,17 +43,25 @@ func (d *demo) startServers(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("%w (run `make demo`, which installs PostgreSQL)", err)
 		}
 	}
+	servers := fmt.Sprintf("primary: PostgreSQL %d on port %d; replica: PostgreSQL %d on port %d",
+		d.primary.Major, d.primary.Port, d.replica.Major, d.replica.Port)
+	if d.viaBouncer() {
+		return d.startBouncer(ctx, servers)
+	}
 	var err error
 	d.m, err = core.NewMigration(core.DefaultName, map[core.Option]string{core.OptPrimary: d.primary.DSN(demoDB),
 		core.OptReplica: d.replica.DSN(demoDB), core.OptProxy: d.proxy.DSN(demoDB)})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("primary: PostgreSQL %d on port %d; replica: PostgreSQL %d on port %d; proxy: PostgreSQL %d on port %d",
-		d.primary.Major, d.primary.Port, d.replica.Major, d.replica.Port, d.proxy.Major, d.proxy.Port), nil
+	d.m.Client.Name = "demo"
+	return fmt.Sprintf("%s; proxy: PostgreSQL %d on port %d", servers, d.proxy.Major, d.proxy.Port), nil
 }
 
 func (d *demo) stopServers() {
+	if d.bouncer != nil {
+		d.bouncer.Stop()
+	}
 	for _, c := range []*pgcluster.Cluster{d.primary, d.replica, d.proxy} {
 		if c != nil {
 			c.Stop()
@@ -112,18 +123,27 @@ func (d *demo) wait(ctx context.Context) (string, error) {
 }
 
 func (d *demo) proxyCreate(ctx context.Context) (string, error) {
+	if d.viaBouncer() {
+		return d.bouncerCreate(ctx)
+	}
 	res, err := core.ProxyCreate(ctx, core.ProxyCreateOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}})
 	if err != nil {
 		return "", err
 	}
-	if d.app, err = workload.Start(ctx, d.proxy.DSN(demoDB), d.clients); err != nil {
-		return "", err
-	}
-	if err := d.app.WaitAcked(ctx, 200); err != nil {
+	if err := d.startApp(ctx, d.proxy.DSN(demoDB)); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%d foreign tables and %d views on the proxy; %d clients writing through it, %d inserts acknowledged so far",
 		len(res.Tables), len(res.Views), d.clients, d.app.Acked()), nil
+}
+
+// startApp starts the application's clients on dsn and waits for their first writes.
+func (d *demo) startApp(ctx context.Context, dsn string) error {
+	var err error
+	if d.app, err = workload.Start(ctx, dsn, d.clients); err != nil {
+		return err
+	}
+	return d.app.WaitAcked(ctx, 200)
 }
 
 func (d *demo) cutover(ctx context.Context) (string, error) {
@@ -131,7 +151,8 @@ func (d *demo) cutover(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.cutoverStart = time.Now()
-	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: d.m, Execution: core.Execution{Observer: d.obs}}, Failsafe: true})
+	res, err := core.Cutover(ctx, core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: d.m, Watchdog: bouncerWatchdog,
+		Execution: core.Execution{Observer: d.obs}}, Failsafe: true})
 	d.cutoverEnd = time.Now()
 	if err != nil {
 		return "", err
@@ -140,8 +161,12 @@ func (d *demo) cutover(ctx context.Context) (string, error) {
 	if err := d.app.WaitAcked(ctx, 200); err != nil { // the application carries on, on the replica
 		return "", err
 	}
-	return fmt.Sprintf("switched in a %.1f ms pause (%d statements waited); sentinel LSN %s; %d sequences set; failsafe from %s",
-		res.PauseMS, res.WaitedStatements, res.SentinelLSN, len(res.Sequences), res.Failsafe.StartLSN), nil
+	waited := "statements"
+	if d.viaBouncer() {
+		waited = "clients"
+	}
+	return fmt.Sprintf("switched in a %.1f ms pause (%d %s waited); sentinel LSN %s; %d sequences set; failsafe from %s",
+		res.PauseMS, res.WaitedStatements, waited, res.SentinelLSN, len(res.Sequences), res.Failsafe.StartLSN), nil
 }
 
 func (d *demo) check(ctx context.Context) (string, error) {
@@ -182,6 +207,9 @@ func (d *demo) cleanUp(ctx context.Context) (string, error) {
 	}
 	var left []string
 	for _, c := range []*pgcluster.Cluster{d.primary, d.replica, d.proxy} {
+		if c == nil {
+			continue
+		}
 		found, err := core.Traces(ctx, core.MustParseDSN(c.DSN(demoDB)), d.m)
 		if err != nil {
 			return "", err
@@ -192,6 +220,9 @@ func (d *demo) cleanUp(ctx context.Context) (string, error) {
 	}
 	if len(left) > 0 {
 		return "", fmt.Errorf("left behind: %s", strings.Join(left, ", "))
+	}
+	if d.viaBouncer() {
+		return "nothing of pghandoff is left on the servers; PgBouncer's entry stays, pointing at the new primary", nil
 	}
 	return "nothing of pghandoff is left on the three servers", nil
 }

@@ -33,7 +33,17 @@ var (
 	// The addresses the servers reach each other at, when not the ones pghandoff uses.
 	primaryForReplicaFlag = serverFlag{core.OptPrimaryForReplica, "PGHANDOFF_PRIMARY_FOR_REPLICA", "connection string at which the replica reaches the primary, when not the --primary one: the subscription uses it", nil}
 	replicaForPrimaryFlag = serverFlag{core.OptReplicaForPrimary, "PGHANDOFF_REPLICA_FOR_PRIMARY", "connection string at which the old primary reaches the replica, when not the --replica one: the failsafe uses it", nil}
+	// PgBouncer instead of the proxy: its admin console, the file it %includes, the entry.
+	pgbouncerFlag = serverFlag{core.OptPgBouncer, "PGHANDOFF_PGBOUNCER",
+		"connection string of PgBouncer's admin console (database pgbouncer, an admin_users user), when the application goes through PgBouncer instead of the proxy", nil}
+	pgbouncerConfigFlag = serverFlag{core.OptPgBouncerConfig, "PGHANDOFF_PGBOUNCER_CONFIG",
+		"with --pgbouncer: the file PgBouncer's configuration %includes, where pghandoff writes the database entry", nil}
+	pgbouncerDatabaseFlag = serverFlag{core.OptPgBouncerDatabase, "PGHANDOFF_PGBOUNCER_DATABASE",
+		"with --pgbouncer: the name of PgBouncer's database entry (default: the primary's database name)", nil}
 )
+
+// bouncerFlags are the flags that name PgBouncer, for the commands that switch through it.
+var bouncerFlags = []serverFlag{pgbouncerFlag, pgbouncerConfigFlag, pgbouncerDatabaseFlag}
 
 // addFlags adds the DSN flags a command uses, and --name.
 func (s *servers) addFlags(cmd *cobra.Command, flags ...serverFlag) {
@@ -65,7 +75,9 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 		if value == "" {
 			value = a.getenv(f.env)
 		}
-		a.secrets.Add(core.ConnectionSecrets(value)...)
+		if slices.Contains(core.ConnectionOptions, f.opt) { // a file name or an entry is no secret
+			a.secrets.Add(core.ConnectionSecrets(value)...)
+		}
 		conns[f.opt] = value
 		if value == "" && i < len(required) {
 			missing = append(missing, "--"+string(f.opt))
@@ -80,6 +92,16 @@ func (a *app) migrationWith(cmd *cobra.Command, s *servers, required, optional [
 		return m, &usageError{cmd: cmd, err: fmt.Errorf("missing %s (or the environment variables they read)", strings.Join(missing, ", "))}
 	}
 	return m, nil
+}
+
+// switchMigration resolves the servers of a command that works on what traffic goes
+// through: required and optional ones, and either the proxy or --pgbouncer.
+func (a *app) switchMigration(cmd *cobra.Command, s *servers, required []serverFlag, optional ...serverFlag) (core.Migration, error) {
+	m, err := a.migrationWith(cmd, s, required, slices.Concat(optional, []serverFlag{proxyFlag}, bouncerFlags))
+	if err == nil && m.Proxy.IsZero() && m.PgBouncer.Admin.IsZero() {
+		err = &usageError{cmd: cmd, err: fmt.Errorf("missing --proxy or --pgbouncer (or the environment variables they read): what the application's traffic goes through")}
+	}
+	return m, err
 }
 
 // withHelp is f with another help text, for a command that uses the server differently.

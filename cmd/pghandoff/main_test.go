@@ -14,7 +14,14 @@ import (
 	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+func TestMain(m *testing.M) {
+	// A switch through PgBouncer starts its watchdog as this executable with the hidden
+	// subcommand (bouncerWatchdog): the test binary then plays pghandoff.
+	if len(os.Args) > 1 && os.Args[1] == watchdogCommandName {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	}
+	os.Exit(pgtest.Run(m))
+}
 
 // cli runs pghandoff in-process, as a user would from a shell with env set.
 type cli struct {

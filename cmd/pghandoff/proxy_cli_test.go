@@ -21,14 +21,22 @@ func TestCommandLineProxyAndCutover(t *testing.T) {
 		CREATE ROLE app_writer LOGIN PASSWORD 'app-secret-1'`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pair.Primary.Exec(context.Background(), "postgres", `DROP ROLE IF EXISTS app_writer`) })
+	t.Cleanup(func() {
+		_ = pair.Primary.Exec(context.Background(), "postgres", `DROP ROLE IF EXISTS app_writer`)
+		_ = pair.Replica.Exec(context.Background(), rdb, `DROP OWNED BY app_writer`) // setup created it there
+		_ = pair.Replica.Exec(context.Background(), "postgres", `DROP ROLE IF EXISTS app_writer`)
+	})
 	c := &cli{t: t, env: map[string]string{}}
 	primary, replica, proxyDSN := pair.Primary.DSN(pdb), pair.Replica.DSN(rdb), proxy.DSN(xdb)
 	name := []string{"--name", pdb}
 
-	c.expect(exitOK, append([]string{"setup", "--primary", primary, "--replica", replica}, name...)...)
+	// The application's role: setup creates it on the new primary, where sequences checks it.
+	stdout, _ := c.expect(exitOK, append([]string{"setup", "--primary", primary, "--replica", replica, "--map-role", "app_writer", "--create-roles"}, name...)...)
+	if !strings.Contains(stdout, "Roles created on the replica:\n  - app_writer") {
+		t.Fatalf("setup did not create the application's role:\n%s", stdout)
+	}
 	c.expect(exitOK, append([]string{"wait", "--primary", primary, "--replica", replica, "--timeout", "2m", "--interval", "200ms"}, name...)...)
-	stdout, _ := c.expect(exitOK, append([]string{"proxy", "create", "--proxy", proxyDSN, "--server", primary}, name...)...)
+	stdout, _ = c.expect(exitOK, append([]string{"proxy", "create", "--proxy", proxyDSN, "--server", primary}, name...)...)
 	if !strings.Contains(stdout, "stands in for the primary") || !strings.Contains(stdout, "ON CONFLICT") {
 		t.Fatalf("proxy create:\n%s", stdout)
 	}
@@ -59,7 +67,7 @@ func TestCommandLineProxyAndCutover(t *testing.T) {
 	}
 
 	// Without a proxy: fence the application's role, move the sequences, undo.
-	stdout, _ = c.expect(exitOK, append([]string{"fence", "--primary", primary, "--role", "app_writer"}, name...)...)
+	stdout, _ = c.expect(exitOK, append([]string{"fence", "--primary", primary, "--replica", replica, "--role", "app_writer"}, name...)...)
 	if !strings.Contains(stdout, "Fenced") {
 		t.Fatalf("fence:\n%s", stdout)
 	}

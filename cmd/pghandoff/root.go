@@ -14,14 +14,14 @@ A migration, step by step:
   pghandoff preflight --primary OLD --replica NEW     check both servers first
   pghandoff setup     --primary OLD --replica NEW     schema, publication, subscription
   pghandoff wait      --primary OLD --replica NEW     until the replica has caught up
-  pghandoff proxy create / cutover / proxy remove     switch traffic through a proxy
+  pghandoff proxy create / cutover / proxy remove     switch traffic through a proxy or PgBouncer
   pghandoff rollback                                  back to the old primary (after cutover --failsafe)
   pghandoff verify    --primary OLD --replica NEW     compare every table
   pghandoff teardown  --primary OLD --replica NEW     remove the replication
 
 Connection strings are URLs (postgres://user:pass@host:5432/db) or key=value strings.
 Each DSN flag also reads an environment variable (PGHANDOFF_PRIMARY, PGHANDOFF_REPLICA,
-PGHANDOFF_PROXY), so passwords need not appear in the process list.
+PGHANDOFF_PROXY, PGHANDOFF_PGBOUNCER), so passwords need not appear in the process list.
 Objects are named _planetscale_import, as the seed scripts name them; --name picks another.
 A duration or count given as 0 means its default, which --help shows.
 
@@ -67,6 +67,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.actionCommand(),
 		a.botCommand(),
 		a.versionCommand(),
+		a.watchdogCommand(),
 	)
 	return root
 }

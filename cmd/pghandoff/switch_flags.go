@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,8 +11,8 @@ import (
 	"github.com/pghandoff/pghandoff/core"
 )
 
-// switchFlags are the flags of a switch of traffic, cutover's and rollback's: the three
-// servers, the pause's bounds and the margin.
+// switchFlags are the flags of a switch of traffic, cutover's and rollback's: the primary,
+// the replica and the proxy or PgBouncer, the pause's bounds and the margin.
 type switchFlags struct {
 	servers
 	x                     executionFlags
@@ -25,10 +26,11 @@ type switchFlags struct {
 var replicaWithAlias = replicaFlag.withAlias("server")
 
 func (f *switchFlags) addFlags(cmd *cobra.Command, target string) {
-	f.servers.addFlags(cmd, proxyFlag, primaryFlag, replicaWithAlias, replicaForPrimaryFlag)
+	f.servers.addFlags(cmd, append([]serverFlag{proxyFlag, primaryFlag, replicaWithAlias, replicaForPrimaryFlag}, bouncerFlags...)...)
 	durationFlag(cmd, &f.maxPause, "max-pause", core.DefaultMaxPause, "give up, traffic staying where it was, if the "+target+" has not caught up within this pause")
-	durationFlag(cmd, &f.lockTimeout, "pause-lock-timeout", core.DefaultPauseLockTimeout, "wait at most this long for each table's lock in the pause")
-	cmd.Flags().Int64Var(&f.margin, "margin", core.DefaultMargin, "move every sequence on the "+target+" this many values past the other's, for writers that bypass the proxy")
+	durationFlag(cmd, &f.lockTimeout, "pause-lock-timeout", core.DefaultPauseLockTimeout,
+		"wait at most this long for each table's lock in the pause (through PgBouncer: for PAUSE, while transactions in flight end), then let go and try again")
+	cmd.Flags().Int64Var(&f.margin, "margin", core.DefaultMargin, "move every sequence on the "+target+" this many values past the other's, for writers that bypass the proxy or PgBouncer")
 	maxLagFlag(cmd, &f.maxLag)
 	f.x.addFlags(cmd, "check readiness and print the SQL it would run, change nothing")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the result as JSON")
@@ -36,17 +38,38 @@ func (f *switchFlags) addFlags(cmd *cobra.Command, target string) {
 
 // options resolves the servers and builds the switch's options.
 func (f *switchFlags) options(a *app, cmd *cobra.Command) (core.SwitchOptions, error) {
-	m, err := a.migrationWith(cmd, &f.servers, []serverFlag{proxyFlag, primaryFlag, replicaWithAlias}, []serverFlag{replicaForPrimaryFlag})
+	m, err := a.switchMigration(cmd, &f.servers, []serverFlag{primaryFlag, replicaWithAlias}, replicaForPrimaryFlag)
 	return core.SwitchOptions{Migration: m, MaxPause: f.maxPause, Margin: f.margin, MaxLag: int64(f.maxLag),
-		LockTimeout: f.lockTimeout, Execution: f.x.execution(a.observer())}, err
+		LockTimeout: f.lockTimeout, Watchdog: bouncerWatchdog, Execution: f.x.execution(a.observer())}, err
+}
+
+// via names what traffic goes through, for the strategy a result names.
+func via(strategy string) string {
+	if strategy == core.StrategyPgBouncer {
+		return "PgBouncer"
+	}
+	return "the proxy"
+}
+
+// capitalized is s with its first letter upper-case: "The proxy".
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // renderPause prints what a pause measured.
 func renderPause(w io.Writer, p core.PauseReport, source, target string) {
-	if p.LockAttempts == 0 {
+	switch {
+	case p.LockAttempts == 0:
 		return
+	case p.Strategy == core.StrategyPgBouncer:
+		fmt.Fprintf(w, "  pause            %.1f ms (PAUSE %.1f ms, catch-up %.1f ms), %d attempt(s), %d clients waited\n",
+			p.PauseMS, p.LockMS, p.CatchUpMS, p.LockAttempts, p.WaitedStatements)
+	default:
+		fmt.Fprintf(w, "  pause            %.1f ms (locks %.1f ms, catch-up %.1f ms), %d attempt(s), %d statements waited, %d tables\n",
+			p.PauseMS, p.LockMS, p.CatchUpMS, p.LockAttempts, p.WaitedStatements, p.Tables)
 	}
-	fmt.Fprintf(w, "  pause            %.1f ms (locks %.1f ms, catch-up %.1f ms), %d attempt(s), %d statements waited, %d tables\n",
-		p.PauseMS, p.LockMS, p.CatchUpMS, p.LockAttempts, p.WaitedStatements, p.Tables)
 	fmt.Fprintf(w, "  LSNs             %s %s, sentinel %s, %s %s\n", source, orNone(p.SourceLSN), orNone(p.SentinelLSN), target, orNone(p.TargetLSN))
 }

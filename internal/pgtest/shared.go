@@ -37,6 +37,9 @@ var (
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 func Run(m *testing.M) int {
+	if code, ok := runWatchdog(); ok {
+		return code
+	}
 	code := m.Run()
 	StopAll()
 	return code
