@@ -48,6 +48,7 @@ const (
 	inPgBouncer           = "pgbouncer"
 	inPgBouncerConfig     = "pgbouncer-config"
 	inPgBouncerDatabase   = "pgbouncer-database"
+	inSyncWorkers         = "sync-workers"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
@@ -55,7 +56,7 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
-	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase}
+	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSyncWorkers}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -84,6 +85,7 @@ type params struct {
 	connections         int
 	createRoles, owners bool
 	noPrivileges        bool
+	syncWorkers         int // setup: tables the replica copies at once; 0 leaves its settings
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -219,6 +221,11 @@ func (p *params) set(name, v string) error {
 		var n int64
 		if n, err = parseCount(v); err == nil {
 			p.connections = int(n)
+		}
+	case inSyncWorkers:
+		var n int64
+		if n, err = parseCount(v); err == nil {
+			p.syncWorkers = int(n)
 		}
 	case inCreateRoles:
 		p.createRoles, err = parseBool(v)

@@ -65,6 +65,9 @@ func progressLine(st *core.Status) string {
 	if len(st.Tables) > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d tables ready", st.TableCounts["ready"], len(st.Tables)))
 	}
+	if sub := st.Subscription; sub != nil && sub.Copying > 0 {
+		parts = append(parts, fmt.Sprintf("copying %d at once (at most %d)", sub.Copying, sub.MaxCopying))
+	}
 	if !st.Ready && len(st.Reasons) > 0 {
 		parts = append(parts, st.Reasons[0])
 	}
@@ -107,7 +110,8 @@ func statusOutcome(st *core.Status) *outcome {
 		out.fact("Slot", fmt.Sprintf("%s: WAL %s, active %t", code(s.Name), text(s.WALStatus), s.Active))
 	}
 	if s := st.Subscription; s != nil {
-		out.fact("Subscription", fmt.Sprintf("%s: enabled %t, worker running %t", code(s.Name), s.Enabled, s.WorkerRunning))
+		out.fact("Subscription", fmt.Sprintf("%s: enabled %t, worker running %t, copying %d table(s) at once (at most %d)",
+			code(s.Name), s.Enabled, s.WorkerRunning, s.Copying, s.MaxCopying))
 	}
 	if st.PrimaryVersion != "" || st.ReplicaVersion != "" {
 		out.fact("Versions", text(fmt.Sprintf("PostgreSQL %s → %s", st.PrimaryVersion, st.ReplicaVersion)))

@@ -151,6 +151,7 @@ type SetupConfig struct {
 	CreateRoles         bool     `yaml:"create_roles"`  // create the roles the new primary lacks
 	Owners              bool     `yaml:"owners"`        // give objects their old owners
 	NoPrivileges        bool     `yaml:"no_privileges"` // carry no privileges, owners or roles
+	SyncWorkers         int      `yaml:"sync_workers"`  // tables the replica copies at once, set by setup; 0 leaves its settings
 }
 
 // CutoverConf tunes cutover, proxy create and fence.

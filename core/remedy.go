@@ -50,6 +50,7 @@ const (
 	OptPgBouncer           Option = "pgbouncer"
 	OptPgBouncerConfig     Option = "pgbouncer-config"
 	OptPgBouncerDatabase   Option = "pgbouncer-database"
+	OptSyncWorkers         Option = "sync-workers"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -58,7 +59,7 @@ func Options() []Option {
 		OptReplicaIdentityFull, OptPgDump, OptDryRun, OptDrop, OptYes, OptUndo, OptFailsafe,
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
-		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase}
+		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase, OptSyncWorkers}
 }
 
 // Command is an operation a remedy tells the user to run.

@@ -106,8 +106,9 @@ func (c *statusChecker) readSubscription(ctx context.Context, st *Status, s stre
 		return nil
 	}
 	sub := &SubscriptionStatus{Name: s.name, Enabled: ss.subscription.enabled, Attached: ss.subscription.slotName != nil}
-	err := s.target.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_subscription
-		WHERE subid = $1 AND relid IS NULL AND pid IS NOT NULL)`, ss.subscription.oid).Scan(&sub.WorkerRunning)
+	err := s.target.conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE relid IS NULL) > 0, count(*) FILTER (WHERE relid IS NOT NULL)::int,
+		current_setting('max_sync_workers_per_subscription')::int
+		FROM pg_stat_subscription WHERE subid = $1 AND pid IS NOT NULL`, ss.subscription.oid).Scan(&sub.WorkerRunning, &sub.Copying, &sub.MaxCopying)
 	if err != nil {
 		return fmt.Errorf("%s: read subscription workers: %w", s.target.role, err)
 	}

@@ -16,6 +16,7 @@ func (a *app) setupCommand() *cobra.Command {
 	var roles roleFlags
 	var asJSON bool
 	var pgDump string
+	var syncWorkers int
 	cmd := &cobra.Command{
 		Use:   "setup --primary DSN --replica DSN",
 		Short: "Start replicating the primary into the replica (schema, publication, subscription)",
@@ -35,6 +36,12 @@ primary lets it be read (a superuser may read them; a managed service's users ma
 those roles are created without one, and the output says how to set it). Run again, setup
 carries the privileges of tables added since. --no-privileges carries none.
 
+Many tables: --sync-workers N has the replica copy N tables at once (preflight suggests N
+with an estimate of the copy's time). Setup sets max_sync_workers_per_subscription on the
+replica with ALTER SYSTEM and reloads; max_logical_replication_workers and
+max_worker_processes, raised to match, take effect only at the replica's next restart, which
+it leaves to you. Without the flag the replica's settings stay as they are.
+
 After a cutover with --failsafe it refuses (replication runs the other way now). After a
 failsafe cutover that gave up, it turns replication from the primary back on; after one that
 did not record how it ended, it does so only when --proxy lets it read where traffic goes.`,
@@ -51,6 +58,7 @@ did not record how it ended, it does so only when --proxy lets it read where tra
 			res, err := core.Setup(cmd.Context(), core.SetupOptions{Migration: m, Selection: selection,
 				RoleOptions: roles.options(),
 				PgDump:      pgDump,
+				SyncWorkers: syncWorkers,
 				Execution:   x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderSetup)
 		},
@@ -61,6 +69,7 @@ did not record how it ended, it does so only when --proxy lets it read where tra
 	x.addFlags(cmd, dryRunHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to use, at least as new as the primary (default: the newest installed)")
+	cmd.Flags().IntVar(&syncWorkers, "sync-workers", 0, "have the replica copy this many tables at once, setting its worker settings (default: leave them)")
 	return cmd
 }
 
@@ -80,6 +89,10 @@ func renderSetup(w io.Writer, r *core.SetupResult) {
 	printList(w, "Set REPLICA IDENTITY FULL on", tableNames(r.ReplicaIdentityFull))
 	renderRoles(w, r.Roles)
 	printList(w, "Roles created on the replica", r.CreatedRoles)
+	if sw := r.SyncWorkers; sw != nil {
+		fmt.Fprintf(w, "Initial copy: %d table(s) at once (max_sync_workers_per_subscription %d, max_logical_replication_workers %d, max_worker_processes %d).\n",
+			sw.AtOnce(), sw.SyncWorkers, sw.LogicalWorkers, sw.WorkerProcesses)
+	}
 	if r.PrivilegeStatements > 0 {
 		fmt.Fprintf(w, "Privileges: %d statement(s) gave the replica's objects the primary's owners, grants and default privileges.\n", r.PrivilegeStatements)
 	}

@@ -95,7 +95,8 @@ func renderStatus(w io.Writer, st *core.Status) {
 		fmt.Fprintf(w, "  slot             %s, active %t, WAL %s, %s\n", st.Slot.Name, st.Slot.Active, orNone(st.Slot.WALStatus), safe)
 	}
 	if st.Subscription != nil {
-		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t\n", st.Subscription.Enabled, st.Subscription.WorkerRunning)
+		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t, copying %d table(s) at once (at most %d)\n",
+			st.Subscription.Enabled, st.Subscription.WorkerRunning, st.Subscription.Copying, st.Subscription.MaxCopying)
 	}
 	for _, b := range st.BypassWrites {
 		fmt.Fprintf(w, "  BYPASS           %s: %d writing statement(s) on the old primary, %s to %s\n", b.Table, b.Statements,
