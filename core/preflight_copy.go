@@ -58,10 +58,14 @@ func copyRemedy(a *CopyAdvice) Remedy {
 			reload = append(reload, c.String())
 		}
 	}
-	text := fmt.Sprintf("to copy %d tables at once (about %s), set on the replica %s (a reload)", a.SuggestedAtOnce, seconds(a.SuggestedEstimateSeconds), strings.Join(reload, ", "))
-	if len(restart) > 0 {
-		text += fmt.Sprintf(" and %s (a restart)", strings.Join(restart, ", "))
+	var set []string
+	if len(reload) > 0 {
+		set = append(set, strings.Join(reload, ", ")+" (a reload)")
 	}
+	if len(restart) > 0 {
+		set = append(set, strings.Join(restart, ", ")+" (a restart)")
+	}
+	text := fmt.Sprintf("to copy %d tables at once (about %s), set on the replica %s", a.SuggestedAtOnce, seconds(a.SuggestedEstimateSeconds), strings.Join(set, " and "))
 	return remedy(text, ", or have setup set them with ", OptSyncWorkers, fmt.Sprintf(" %d; the primary then needs %d free replication slots and WAL senders", a.SuggestedAtOnce, a.SuggestedAtOnce+1))
 }
 
