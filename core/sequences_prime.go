@@ -5,35 +5,57 @@ import (
 	"fmt"
 )
 
-// primeSequences moves, before the pause, every sequence of the target to where the
-// source's stood when read (or leaves it where it is, when that is further along), written as
-// a called sequence. The pause then sets them all with one statement (moveCalledSQL), which
-// cannot read the position of an uncalled sequence: after a schema import, every sequence of
-// the target is uncalled. Priming never moves a sequence backwards, and stays at or behind
-// what the pause will set (the source's value then, plus a margin of at least one step): a
-// sequence at its very start on both sides is moved one step on, which that margin covers.
-// The target hands out no value before the switch, and a pause that gives up leaves its
-// sequences ahead, as the sequences command would.
-func primeSequences(ctx context.Context, r *runner, target *server, sourceSeqs, targetSeqs []seqInfo) error {
+// primeSequences moves, before the pause, every sequence of the target to where the pause
+// would set it from the source's values read now (the source's next value plus margin
+// steps), or leaves it where it is, when that is further along, written as a called
+// sequence. The pause then sets only the sequences the source used since, all in one
+// statement (moveCalledSQL), which cannot read the position of an uncalled sequence: after a
+// schema import, every sequence of the target is uncalled. Priming never moves a sequence
+// backwards, and stays at or behind what the pause will set (the source's value then, plus
+// the same margin): a sequence at its very start on both sides is moved one step on, which
+// a margin of at least one covers. The target hands out no value before the switch, and a
+// pause that gives up leaves its sequences ahead, as the sequences command would.
+func primeSequences(ctx context.Context, r *runner, target *server, sourceSeqs, targetSeqs []seqInfo, margin int64) error {
 	var stmts []string
 	var primed []int
+	var lasts []int64
 	for i, q := range targetSeqs {
 		src := sourceSeqs[i]
-		if !q.read || !src.read || q.exhausted || src.exhausted || q.called && !ahead(src.next, q.next, q.increment) {
+		if !q.read || !src.read || q.exhausted || src.exhausted {
 			continue
 		}
-		if last, ok := primedLastValue(q, src.next); ok {
+		next := primedNext(src, q, margin)
+		if q.called && !ahead(next, q.next, q.increment) {
+			continue
+		}
+		if last, ok := primedLastValue(q, next); ok {
 			stmts = append(stmts, primeStatement(q, last))
-			primed = append(primed, i)
+			primed, lasts = append(primed, i), append(lasts, last)
 		}
 	}
 	if err := r.batch(ctx, target, stmts); err != nil {
 		return err
 	}
-	for _, i := range primed {
-		targetSeqs[i].called = true
+	// What the pause plans from: a sequence primed further than it needs is left alone.
+	for k, i := range primed {
+		q := &targetSeqs[i]
+		if next, exhausted := stepSequence(lasts[k], q.increment, q.min, q.max); !exhausted && ahead(next, q.next, q.increment) {
+			q.next = next
+		}
+		q.called = true
 	}
 	return nil
+}
+
+// primedNext is where the pause would set q from the source's src now: src's next value plus
+// margin steps, or src's next value itself when the margin passes q's range (the pause then
+// refuses, and says why).
+func primedNext(src, q seqInfo, margin int64) int64 {
+	q.next = src.next
+	if next, ok := advanceSequence(q, float64(margin)); ok {
+		return next
+	}
+	return src.next
 }
 
 // primedLastValue is the last_value of q, called, once primed from the source's next value:

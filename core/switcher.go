@@ -162,7 +162,7 @@ func (s *switcher) matchSequences(ctx context.Context, source, target *server) (
 	if err := readSequenceValues(ctx, source, onSource.seqs); err != nil {
 		return nil, nil, "", err
 	}
-	return onSource.seqs, onTarget, warning, primeSequences(ctx, s.r, target, onSource.seqs, onTarget)
+	return onSource.seqs, onTarget, warning, primeSequences(ctx, s.r, target, onSource.seqs, onTarget, s.opts.Margin)
 }
 
 // newPause is the pause from source to target with the switch's options.
