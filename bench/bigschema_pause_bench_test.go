@@ -84,25 +84,5 @@ func bigCutoverRun(b *testing.B, pair pgtest.Pair, n int) (*core.CutoverResult, 
 	if err := w.WaitAcked(ctxFor(b, time.Minute), 200); err != nil {
 		b.Fatal(err)
 	}
-	b.StartTimer()
-	res, err := core.Cutover(ctxFor(b, time.Minute), core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: m,
-		Execution: core.Execution{Observer: core.Observer{Logger: warnings}}}})
-	split := time.Now()
-	b.StopTimer()
-	if err != nil {
-		b.Fatalf("cutover: %v", err)
-	}
-	if err := w.WaitAcked(ctxFor(b, time.Minute), 200); err != nil {
-		b.Fatal(err)
-	}
-	conn, err := pair.Replica.Connect(ctxFor(b, time.Minute), rdb)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctxFor(b, time.Minute))
-	report, err := w.Check(ctxFor(b, time.Minute), conn, split)
-	if err != nil || !report.OK() {
-		b.Fatalf("writes lost or reordered: %v %+v", err, report)
-	}
-	return res, report
+	return timedCutover(b, pair.Replica, rdb, m, w, 200)
 }
