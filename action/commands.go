@@ -66,6 +66,12 @@ var commands = map[string]*command{
 		inputs: with(execution, trafficSwitch, []string{inReplica}), run: runProxyRemove},
 	"verify": {name: "verify", needs: []string{inPrimary, inReplica},
 		inputs: []string{inSchemas, inExcludeTables}, run: runVerify},
+	"schema-diff": {name: "schema-diff", needs: []string{inPrimary, inReplica},
+		inputs: []string{inProxy}, run: runSchemaDiff},
+	"schema-sync": {name: "schema-sync", needs: []string{inPrimary, inReplica},
+		inputs: with(execution, []string{inProxy, inReplicaIdentityFull}), run: runSchemaSync},
+	"ddl": {name: "ddl", needs: []string{inPrimary, inReplica, inSQL},
+		inputs: with(execution, []string{inProxy, inYes}), run: runDDL},
 }
 
 func commandNames() []string {

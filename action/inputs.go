@@ -49,6 +49,7 @@ const (
 	inPgBouncerConfig     = "pgbouncer-config"
 	inPgBouncerDatabase   = "pgbouncer-database"
 	inSyncWorkers         = "sync-workers"
+	inSQL                 = "sql"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
@@ -56,7 +57,8 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inMaxPause, inMargin, inSkip, inWindow, inSchemas, inExcludeTables, inReplicaIdentityFull,
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
-	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSyncWorkers}
+	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSyncWorkers,
+	inSQL}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -85,6 +87,7 @@ type params struct {
 	connections         int
 	createRoles, owners bool
 	noPrivileges        bool
+	sql                 string
 	syncWorkers         int // setup: tables the replica copies at once; 0 leaves its settings
 }
 
@@ -233,6 +236,8 @@ func (p *params) set(name, v string) error {
 		p.owners, err = parseBool(v)
 	case inNoPrivileges:
 		p.noPrivileges, err = parseBool(v)
+	case inSQL:
+		p.sql = v
 	default:
 		err = errors.New("unknown input")
 	}

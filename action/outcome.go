@@ -43,12 +43,13 @@ const (
 	outTables     = "tables"
 	outMismatches = "mismatches"
 	outPassed     = "passed"
+	outDiffers    = "differences"
 	outReport     = "report"
 	outError      = "error"
 )
 
 var allOutputs = []string{outReady, outState, outLagBytes, outLagSeconds, outPauseMS, outSwitched,
-	outChanged, outTables, outMismatches, outPassed, outReport, outError}
+	outChanged, outTables, outMismatches, outPassed, outDiffers, outReport, outError}
 
 func (o *outcome) fact(name, markdown string) {
 	o.facts = append(o.facts, []string{text(name), markdown})

@@ -119,6 +119,11 @@ func statusOutcome(st *core.Status) *outcome {
 	if len(st.Reasons) > 0 {
 		out.section("Why it is not ready", bullets(st.Reasons))
 	}
+	if st.Schema != nil {
+		out.set(outDiffers, strconv.Itoa(len(st.Schema.Changes)))
+		out.fact("Schema", text(fmt.Sprintf("%d differences with the primary's (%d tables compared)", len(st.Schema.Changes), st.Schema.Tables)))
+		out.section("Schema differences, gravest first", schemaChanges(st.Schema.Changes, true))
+	}
 	out.section(fmt.Sprintf("Tables (%s)", countsText(st.TableCounts, len(st.Tables))), tableStates(st.Tables))
 	return out
 }

@@ -16,6 +16,7 @@ const (
 	alertSlot         = "slot"
 	alertSubscription = "subscription"
 	alertUnreachable  = "unreachable"
+	alertSchema       = "schema"
 )
 
 // checkAlerts checks every migration that has an alert channel, posts an alert when an
@@ -40,6 +41,9 @@ func (b *Bot) checkMigrationAlerts(ctx context.Context, key, channel string) {
 		active = map[string]string{alertUnreachable: "cannot check replication: " + err.Error()}
 	} else {
 		active = evaluate(st, b.cfg.thresholds(key))
+		if detail := schemaAlert(key, st); detail != "" {
+			active[alertSchema] = detail
+		}
 	}
 	open, err := b.store.incidentsOpen(ctx, key)
 	if err != nil {

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// command is what a person typed after /pghandoff, parsed. Nothing in it ever reaches SQL:
+// command is what a person typed after /pghandoff, parsed. Nothing in it reaches SQL but
+// ddl's statement, which is what ddl is for (the operate class only, after a confirmation):
 // the migration is looked up in the config, flags are a closed set, and the other arguments
 // are parsed into durations, cron specs or plain text shown back.
 type command struct {
@@ -37,6 +38,9 @@ func (c command) String() string {
 	return strings.Join(parts, " ")
 }
 
+// subcommands are the commands of two words.
+var subcommands = map[string][]string{"proxy": {"create", "remove"}, "schema": {"diff", "sync"}}
+
 // parseCommand splits the text into a command name, flags and positional arguments. The
 // migration is resolved later, against the config.
 func parseCommand(text string) (command, []string, error) {
@@ -46,11 +50,17 @@ func parseCommand(text string) (command, []string, error) {
 	}
 	c := command{Name: strings.ToLower(words[0])}
 	words = words[1:]
-	if c.Name == "proxy" {
-		if len(words) == 0 || (words[0] != "create" && words[0] != "remove") {
-			return c, nil, fmt.Errorf("say `proxy create` or `proxy remove`")
+	if c.Name == "ddl" {
+		return parseDDL(c, text)
+	}
+	for group, subs := range subcommands {
+		if c.Name != group {
+			continue
 		}
-		c.Name, words = "proxy "+words[0], words[1:]
+		if len(words) == 0 || !slices.Contains(subs, words[0]) {
+			return c, nil, fmt.Errorf("say `%s %s` or `%s %s`", group, subs[0], group, subs[1])
+		}
+		c.Name, words = group+" "+words[0], words[1:]
 	}
 	sp, ok := specs[c.Name]
 	if !ok {

@@ -83,6 +83,8 @@ func whatHappens(c command) string {
 		return "Writes through the proxy (or PgBouncer) pause while the replica applies the last changes; sequences move past the primary's; the proxy (or PgBouncer's entry) then points at the replica, which becomes the primary. If the pause runs over its limit, everything rolls back and traffic stays on the old primary."
 	case "rollback":
 		return "Writes through the proxy (or PgBouncer) pause while the old primary applies the last changes from the new one (the failsafe); its sequences move past the new primary's; the proxy (or PgBouncer's entry) then points at the old primary again, and replication into the new one resumes from that point. If the pause runs over its limit, traffic stays on the new primary."
+	case "ddl":
+		return "The statement runs on the replica, the primary and the proxy in the order shown, each step checked by reading the server back before the next; the first that fails stops the run, saying where each server stands, and running it again skips what is done."
 	case "fence":
 		if c.Undo {
 			return "The application's roles get their write access back on the old primary."

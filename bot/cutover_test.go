@@ -2,39 +2,19 @@ package bot
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pghandoff/pghandoff/internal/pgcluster"
-	"github.com/pghandoff/pghandoff/internal/pgtest"
 )
 
 // From Slack on real PostgreSQL: setup, wait, proxy create, then a cutover requested by one
 // person and approved by another moves the proxy to the new primary, once.
 func TestCutoverFromSlackMovesTheProxy(t *testing.T) {
-	pair := pgtest.Pairs(t)[0]
-	proxy := pgtest.Server(t, "proxy15", 15)
+	m := newSlackMigration(t, `CREATE TABLE "Order" (id bigserial PRIMARY KEY, note text);
+		INSERT INTO "Order" (note) SELECT 'row ' || g FROM generate_series(1, 100) g`, "    cutover: {max_pause: 5s}\n", "")
+	h, pair, proxy, replicaDB, proxyDB := m.h, m.pair, m.proxy, m.replicaDB, m.proxyDB
 	ctx := context.Background()
-	primaryDB, replicaDB, proxyDB := pgtest.Database(t, pair.Primary), pgtest.Database(t, pair.Replica), pgtest.Database(t, proxy)
-	if err := pair.Primary.Exec(ctx, primaryDB, `CREATE TABLE "Order" (id bigserial PRIMARY KEY, note text);
-		INSERT INTO "Order" (note) SELECT 'row ' || g FROM generate_series(1, 100) g`); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := pgcluster.ClientBinDir(15)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"STATE_DSN": stateDB(t), "P": pair.Primary.DSN(primaryDB), "R": pair.Replica.DSN(replicaDB), "X": proxy.DSN(proxyDB)}
-	migs := "  orders:\n    name: " + primaryDB + "\n    primary: {env: P}\n    replica: {env: R}\n    proxy: {env: X}\n    cutover: {max_pause: 5s}\n"
-	h := startBot(t, harnessOpts{config: testConfig(migs, "pg_dump: "+filepath.Join(bin, "pg_dump")+"\n"), env: env})
-
-	h.command("U0OPER", "setup orders")
-	h.slack.waitFor(t, 2*time.Minute, "chat.update", ":white_check_mark:", "`setup orders`")
-	h.command("U0OPER", "wait orders 2m")
-	h.slack.waitFor(t, 3*time.Minute, "chat.update", ":white_check_mark:", "`wait orders 2m`")
 	_, resp := h.command("U0ANY", "status orders")
 	h.slack.waitResponse(t, resp, "orders")
 	checkReplicationMetrics(t, h, "orders", 2) // "Order" and the sentinel table

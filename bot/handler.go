@@ -53,7 +53,7 @@ func (b *Bot) handleCommand(ctx context.Context, sc slack.SlashCommand) reply {
 	if r, ok := b.checkChatLock(ctx, req); !ok {
 		return r
 	}
-	if sp.destructive(cmd) {
+	if sp.confirms(cmd) {
 		return b.requestConfirmation(ctx, req)
 	}
 	queued := b.queuedNotice(cmd.Migration)

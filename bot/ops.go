@@ -16,12 +16,14 @@ func defaultOps() map[string]opFunc {
 		"preflight": opPreflight, "setup": opSetup, "wait": opWait, "verify": opVerify, "teardown": opTeardown,
 		"proxy create": opProxyCreate, "cutover": opCutover, "rollback": opRollback, "sequences": opSequences,
 		"fence": opFence, "proxy remove": opProxyRemove,
+		"schema diff": opSchemaDiff, "schema sync": opSchemaSync, "ddl": opDDL,
 	}
 }
 
 // defaultPrechecks are checked again when a destructive command's button is clicked.
 func defaultPrechecks() map[string]opFunc {
-	return map[string]opFunc{"cutover": precheckSwitch, "rollback": precheckSwitch, "fence": precheckFence, "teardown": precheckNone}
+	return map[string]opFunc{"cutover": precheckSwitch, "rollback": precheckSwitch, "fence": precheckFence, "teardown": precheckNone,
+		"ddl": precheckDDL}
 }
 
 func precheckNone(context.Context, *run) (*outcome, error) { return nil, nil }

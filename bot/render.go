@@ -72,6 +72,7 @@ func statusText(key string, st *core.Status, trend []sample) string {
 	}
 	b.WriteString("• Tables: " + tablesLine(st) + "\n")
 	b.WriteString("• Slot: " + slotLine(st) + "\n")
+	b.WriteString(schemaLine(key, st.Schema))
 	if spark := sparkline(trend); spark != "" {
 		fmt.Fprintf(&b, "• Trend (last %d checks): `%s`\n", len(trend), spark)
 	}

@@ -53,6 +53,12 @@ func (s *spec) destructive(c command) bool {
 	return c.Name == "cutover" || c.Name == "rollback" || c.Name == "fence" || (c.Name == "teardown" && c.Drop)
 }
 
+// confirms reports whether the command waits for a button click: the destructive ones, and
+// a schema change, which runs what a person typed on three servers.
+func (s *spec) confirms(c command) bool {
+	return s.destructive(c) || (c.Name == "ddl" && !c.DryRun)
+}
+
 // changes reports whether the command changes a database or the bot's shared state, so that
 // another person's `lock` refuses it.
 func (s *spec) changes(c command) bool { return s.class >= classOperate && !c.DryRun && s.long }
@@ -82,6 +88,12 @@ var specList = []*spec{
 		class: classOperate, migration: migRequired, flags: []string{"--drop", "--dry-run"}, long: true},
 	{name: "proxy remove", usage: "`proxy remove <migration> [--dry-run]`", help: "remove the proxy's helper objects",
 		class: classOperate, migration: migRequired, flags: []string{"--dry-run"}, long: true},
+	{name: "schema diff", usage: "`schema diff <migration>`", help: "every difference between the primary's schema and the replica's and the proxy's, with what to do",
+		class: classRead, migration: migRequired, long: true},
+	{name: "schema sync", usage: "`schema sync <migration> [--dry-run]`", help: "apply to the replica, then the proxy, the columns, tables, indexes and enum values the primary gained",
+		class: classOperate, migration: migRequired, flags: []string{"--dry-run"}, long: true},
+	{name: "ddl", usage: "`ddl <migration> [--dry-run] <SQL>`", help: "run a schema change on the replica, the primary and the proxy in the order it needs (confirmation)",
+		class: classOperate, migration: migRequired, maxArgs: 1, flags: []string{"--dry-run"}, long: true},
 	{name: "report", usage: "`report <migration> <cron>|off|now`", help: "schedule lag reports in this channel (e.g. `report orders 0 9 * * 1-5`), stop them, or post one now",
 		class: classOperate, migration: migRequired, maxArgs: 7},
 	{name: "lock", usage: "`lock <migration> [duration] [reason]`", help: "reserve a migration: others' changing commands are refused until unlock or expiry",

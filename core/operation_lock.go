@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // lockClass is the first key of every pghandoff advisory lock ("pgho"); the second is a hash
@@ -78,7 +80,11 @@ func acquireLock(ctx context.Context, role string, dsn DSN, name, operation stri
 		return nil, withHint(fmt.Errorf("take operation lock: %w", err),
 			remedy("if the ", roleOption(role), " connection string goes through a pooler in statement mode, give pghandoff the server's own address, or a session or transaction pool"))
 	}
-	ok, err := srv.exists(ctx, "SELECT pg_try_advisory_xact_lock($1, $2)", lockClass, lockKey(name))
+	// By the simple protocol: the extended protocol's unnamed portal would outlive the query
+	// in the open transaction, and hold its snapshot, and with it the primary's xmin horizon,
+	// for the whole operation: vacuum could not clean up behind it, and CREATE INDEX
+	// CONCURRENTLY (ddl) would wait for it forever.
+	ok, err := srv.exists(ctx, "SELECT pg_try_advisory_xact_lock($1, $2)", pgx.QueryExecModeSimpleProtocol, lockClass, lockKey(name))
 	if err != nil {
 		srv.close()
 		return nil, fmt.Errorf("take operation lock: %w", err)

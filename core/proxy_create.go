@@ -108,10 +108,26 @@ type proxyPlan struct {
 	ddl            map[TableName]string
 	primaryViews   map[string]bool // helper views the primary has
 	primaryHelper  bool            // the primary has the helper schema
+	alter          []step          // bring existing foreign tables in line (schema_proxy.go)
 	res            *ProxyCreateResult
 }
 
 func planProxy(ctx context.Context, opts ProxyCreateOptions, primary, proxy *server, res *ProxyCreateResult) (*proxyPlan, error) {
+	p, err := readProxyPlan(ctx, opts, primary, proxy, res)
+	if err != nil {
+		return nil, err
+	}
+	for _, check := range []func(context.Context) error{p.checkServer, p.checkRoles, p.checkRelations, p.checkTypes, p.checkHelperSchemas} {
+		if err := check(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// readProxyPlan reads what the plan needs from the primary and the proxy, and checks nothing:
+// schema diff compares the proxy with the primary this way.
+func readProxyPlan(ctx context.Context, opts ProxyCreateOptions, primary, proxy *server, res *ProxyCreateResult) (*proxyPlan, error) {
 	p := &proxyPlan{opts: opts, primary: primary, proxy: proxy, res: res, ddl: map[TableName]string{}}
 	if err := p.readPrimary(ctx); err != nil {
 		return nil, err
@@ -144,11 +160,6 @@ func planProxy(ctx context.Context, opts ProxyCreateOptions, primary, proxy *ser
 	if p.st.server.exists {
 		p.res.FDWOptions = map[string]string{}
 		maps.Copy(p.res.FDWOptions, filterOptions(p.st.server.options, isTuningOption))
-	}
-	for _, check := range []func(context.Context) error{p.checkServer, p.checkRoles, p.checkRelations, p.checkTypes, p.checkHelperSchemas} {
-		if err := check(ctx); err != nil {
-			return nil, err
-		}
 	}
 	return p, nil
 }

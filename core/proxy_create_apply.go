@@ -7,10 +7,14 @@ import (
 )
 
 // apply makes the helper views on the primary (their own transaction: harmless if the proxy's
-// part then fails, and replaced on the next run), then everything on the proxy in one
+// part then fails, and replaced on the next run), adds the enum values the proxy's copies
+// lack (committed before anything uses them), then everything else on the proxy in one
 // transaction.
 func (p *proxyPlan) apply(ctx context.Context, r *runner) error {
 	if err := runTransaction(ctx, r, p.primary, p.primarySteps()); err != nil {
+		return err
+	}
+	if err := runTransaction(ctx, r, p.proxy, p.enumValueSteps()); err != nil {
 		return err
 	}
 	steps, err := p.proxySteps(ctx)
@@ -87,6 +91,7 @@ func (p *proxyPlan) proxySteps(ctx context.Context) ([]step, error) {
 			add(p.ddl[rel.TableName])
 		}
 	}
+	steps = append(steps, p.alter...)
 	grants, err := p.grantSteps(ctx)
 	return append(steps, grants...), err
 }

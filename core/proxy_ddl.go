@@ -70,13 +70,28 @@ func columnDDL(m Migration, c sourceColumn) (string, []sequenceRef, string) {
 	if c.Collation != nil {
 		def += " COLLATE " + *c.Collation
 	}
-	switch {
-	case c.Generated != "" || c.Identity == "a":
+	if generatedOnProxy(c) {
 		return def + " GENERATED ALWAYS AS (NULL::" + c.Type + ") STORED", nil, ""
-	case c.Identity == "d" && c.IdentitySeq != nil:
-		return notNull(def, c) + " DEFAULT " + helperCall(m, c.IdentitySeq.table()), []sequenceRef{*c.IdentitySeq}, ""
-	case c.Default == nil:
+	}
+	expr, seqs, warning := proxyDefault(m, c)
+	if expr == "" {
 		return notNull(def, c), nil, ""
+	}
+	return notNull(def, c) + " DEFAULT " + expr, seqs, warning
+}
+
+// generatedOnProxy reports whether the column is generated on the foreign table, so that
+// postgres_fdw sends DEFAULT for it and the primary computes it.
+func generatedOnProxy(c sourceColumn) bool { return c.Generated != "" || c.Identity == "a" }
+
+// proxyDefault is the column's default on the foreign table ("" for none), the sequences it
+// draws from, and what could not be carried over.
+func proxyDefault(m Migration, c sourceColumn) (string, []sequenceRef, string) {
+	switch {
+	case c.Identity == "d" && c.IdentitySeq != nil:
+		return helperCall(m, c.IdentitySeq.table()), []sequenceRef{*c.IdentitySeq}, ""
+	case c.Default == nil:
+		return "", nil, ""
 	}
 	expr := *c.Default
 	for _, s := range c.DefaultSeqs {
@@ -86,7 +101,7 @@ func columnDDL(m Migration, c sourceColumn) (string, []sequenceRef, string) {
 	if strings.Contains(expr, "nextval(") {
 		warning = "its default calls nextval with a sequence name given as text, which the proxy cannot wire to the primary: insert values for it explicitly"
 	}
-	return notNull(def, c) + " DEFAULT " + expr, c.DefaultSeqs, warning
+	return expr, c.DefaultSeqs, warning
 }
 
 func notNull(def string, c sourceColumn) string {

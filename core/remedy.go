@@ -79,12 +79,16 @@ const (
 	CmdSequences   Command = "sequences"
 	CmdFence       Command = "fence"
 	CmdRollback    Command = "rollback"
+	CmdSchemaDiff  Command = "schema diff"
+	CmdSchemaSync  Command = "schema sync"
+	CmdDDL         Command = "ddl"
 )
 
 // Commands lists every Command, so that a front end can check it spells each one.
 func Commands() []Command {
 	return []Command{CmdPreflight, CmdSetup, CmdStatus, CmdWait, CmdVerify, CmdTeardown,
-		CmdProxyCreate, CmdProxyRemove, CmdCutover, CmdSequences, CmdFence, CmdRollback}
+		CmdProxyCreate, CmdProxyRemove, CmdCutover, CmdSequences, CmdFence, CmdRollback,
+		CmdSchemaDiff, CmdSchemaSync, CmdDDL}
 }
 
 // Invocation is a command to run with some of its options set: "cutover with failsafe".

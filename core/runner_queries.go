@@ -83,23 +83,29 @@ func (r *runner) queryText(ctx context.Context, s *server, sql string) (string, 
 // tryDrop runs a DROP inside a savepoint of the current transaction and reports whether it
 // happened: a drop that other objects depend on (SQLSTATE 2BP01) is undone, not fatal.
 func (r *runner) tryDrop(ctx context.Context, s *server, sql string) (bool, error) {
+	return r.tryStatement(ctx, s, sql, codeDependentObjects)
+}
+
+// tryStatement runs sql inside a savepoint of the current transaction and reports whether
+// it happened: a failure with the SQLSTATE code is undone, not fatal.
+func (r *runner) tryStatement(ctx context.Context, s *server, sql, code string) (bool, error) {
 	r.record(ctx, s, sql)
 	if r.dryRun {
 		return true, nil
 	}
-	if _, err := s.conn.Exec(ctx, "SAVEPOINT pghandoff_drop"); err != nil {
+	if _, err := s.conn.Exec(ctx, "SAVEPOINT pghandoff_try"); err != nil {
 		return false, fmt.Errorf("%s: %w", s.role, err)
 	}
 	if _, err := s.conn.Exec(ctx, sql); err != nil {
-		if sqlState(err) != codeDependentObjects {
+		if sqlState(err) != code {
 			return false, fmt.Errorf("%s: %s: %w", s.role, sql, err)
 		}
-		if _, err := s.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT pghandoff_drop"); err != nil {
+		if _, err := s.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT pghandoff_try"); err != nil {
 			return false, fmt.Errorf("%s: %w", s.role, err)
 		}
 		return false, nil
 	}
-	_, err := s.conn.Exec(ctx, "RELEASE SAVEPOINT pghandoff_drop")
+	_, err := s.conn.Exec(ctx, "RELEASE SAVEPOINT pghandoff_try")
 	return err == nil, err
 }
 

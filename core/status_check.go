@@ -108,11 +108,15 @@ func (c *statusChecker) checkBypass(ctx context.Context, st *Status, phase Phase
 	return nil
 }
 
-// checkDrift warns about tables of the migration's schemas that the publication lacks:
-// tables created on the primary after setup, whose rows are not replicated.
+// checkDrift compares the replica's definitions with the primary's (status_schema.go), and
+// warns about tables of the migration's schemas that the publication lacks: tables created
+// on the primary after setup, whose rows are not replicated.
 func (c *statusChecker) checkDrift(ctx context.Context, st *Status) error {
 	pst, err := readPrimaryState(ctx, c.primary, c.opts.Migration)
 	if err != nil || !pst.publication {
+		return err
+	}
+	if err := c.checkSchema(ctx, st, pst); err != nil {
 		return err
 	}
 	all, err := listTables(ctx, c.primary)
@@ -122,7 +126,7 @@ func (c *statusChecker) checkDrift(ctx context.Context, st *Status) error {
 	plan := planTables(all, Selection{Schemas: pst.meta.Schemas, ExcludeTables: pst.meta.ExcludeTables}, c.opts.sentinel())
 	var missing []TableName
 	for _, t := range plan.publish {
-		if !slices.Contains(pst.published, t.TableName) {
+		if !slices.Contains(pst.published, t.TableName) && !st.Schema.lacks(t.TableName) {
 			missing = append(missing, t.TableName)
 		}
 	}

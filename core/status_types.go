@@ -35,6 +35,9 @@ type Status struct {
 	PrimaryVersion string              `json:"primary_version"`
 	ReplicaVersion string              `json:"replica_version"`
 	SourceLSN      string              `json:"source_lsn,omitempty"` // the publishing server's WAL position
+	// Schema is how the replica's definitions compare with the primary's (forward
+	// replication only).
+	Schema *SchemaStatus `json:"schema,omitempty"`
 	// BypassWrites are writes the old primary took on migrated tables after the switch.
 	BypassWrites []BypassWrite `json:"bypass_writes,omitempty"`
 	CheckedAt    time.Time     `json:"checked_at"`
@@ -69,6 +72,17 @@ type SubscriptionStatus struct {
 	// of at most MaxCopying (max_sync_workers_per_subscription).
 	Copying    int `json:"copying"`
 	MaxCopying int `json:"max_copying"`
+	// ApplyErrors and SyncErrors count the errors of its apply and table synchronisation
+	// workers since the statistics were reset (PostgreSQL 15 and later; nil before).
+	ApplyErrors *int64 `json:"apply_errors,omitempty"`
+	SyncErrors  *int64 `json:"sync_errors,omitempty"`
+}
+
+// SchemaStatus is how the replica's definitions compare with the primary's: every
+// difference, the gravest first.
+type SchemaStatus struct {
+	Tables  int           `json:"tables"` // compared
+	Changes SchemaChanges `json:"changes"`
 }
 
 // PublicationStatus is the migration's publication on the primary.

@@ -32,9 +32,10 @@ func judge(st *Status, s stream, ss streamState, phase PhaseRecord) {
 		broken("the subscription %s is missing on the %s: %s", s.name, s.target.role, fix)
 	case !sub.Enabled && !phase.ForwardStopped:
 		broken("the subscription %s is disabled on the %s: %s; it turns it on when that is safe", s.name, s.target.role, fix)
-	case !sub.WorkerRunning && sub.Enabled:
-		broken("the %s's apply worker for %s is not running: check the %s's log for errors", s.target.role, s.name, s.target.role)
+	case !sub.WorkerRunning && sub.Enabled && !st.Schema.explainsStop():
+		broken("the %s's apply worker for %s is not running%s: check the %s's log for errors", s.target.role, s.name, errorCount(sub), s.target.role)
 	}
+	judgeSchema(st, broken)
 	notReady := len(st.Tables) - st.TableCounts["ready"]
 	if st.Subscription != nil && notReady > 0 {
 		st.Reasons = append(st.Reasons, fmt.Sprintf("%d of %d tables are not replicating yet (initial copy)", notReady, len(st.Tables)))

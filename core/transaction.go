@@ -15,14 +15,30 @@ func runTransaction(ctx context.Context, r *runner, s *server, steps []step) err
 	if len(steps) == 0 {
 		return nil
 	}
-	all := append(append([]step{{sql: "BEGIN"}}, steps...), step{sql: "COMMIT"})
-	for _, st := range all {
-		if err := r.exec(ctx, s, st.sql, st.shown); err != nil {
-			rollback(s)
-			return err
+	return runTransactionWith(ctx, r, s, func() error {
+		for _, st := range steps {
+			if err := r.exec(ctx, s, st.sql, st.shown); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+}
+
+// runTransactionWith runs body between BEGIN and COMMIT on s, and ends the transaction when
+// either fails.
+func runTransactionWith(ctx context.Context, r *runner, s *server, body func() error) error {
+	err := r.exec(ctx, s, "BEGIN", "")
+	if err == nil {
+		err = body()
 	}
-	return nil
+	if err == nil {
+		err = r.exec(ctx, s, "COMMIT", "")
+	}
+	if err != nil {
+		rollback(s)
+	}
+	return err
 }
 
 // rollback ends a failed transaction; the caller's context may already be over.

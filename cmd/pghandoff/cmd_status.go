@@ -21,8 +21,11 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Report replication state: per-table sync, lag, a sentinel round trip, slot safety",
 		Long: `Reports on the migration's replication: the verdict first (ready, catching up, broken),
 then lag in bytes and time, the round trip of a sentinel row written to the primary, each
-table's synchronisation state, the slot's WAL safety, the subscription's worker, and tables
-created on the primary since setup. Exits 0 when ready, 3 when not.
+table's synchronisation state, the slot's WAL safety, the subscription's worker, and how the
+replica's schema compares with the primary's: a column, table, index or enum value added on
+the primary since setup is named, with what it does (a missing column stops replication at
+the next change to its table) and what to do (pghandoff schema sync). Exits 0 when ready, 3
+when not.
 
 With --serve ADDR it keeps checking every --interval and serves the figures to Prometheus at
 http://ADDR/metrics (see examples/prometheus-alerts.yml and examples/grafana-dashboard.json)
@@ -94,9 +97,16 @@ func renderStatus(w io.Writer, st *core.Status) {
 		}
 		fmt.Fprintf(w, "  slot             %s, active %t, WAL %s, %s\n", st.Slot.Name, st.Slot.Active, orNone(st.Slot.WALStatus), safe)
 	}
-	if st.Subscription != nil {
-		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t, copying %d table(s) at once (at most %d)\n",
-			st.Subscription.Enabled, st.Subscription.WorkerRunning, st.Subscription.Copying, st.Subscription.MaxCopying)
+	if sub := st.Subscription; sub != nil {
+		errors := ""
+		if sub.ApplyErrors != nil && *sub.ApplyErrors > 0 {
+			errors = fmt.Sprintf(", %d apply errors", *sub.ApplyErrors)
+		}
+		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t%s, copying %d table(s) at once (at most %d)\n",
+			sub.Enabled, sub.WorkerRunning, errors, sub.Copying, sub.MaxCopying)
+	}
+	if st.Schema != nil {
+		fmt.Fprintf(w, "  schema           %s\n", schemaLine(st.Schema))
 	}
 	for _, b := range st.BypassWrites {
 		fmt.Fprintf(w, "  BYPASS           %s: %d writing statement(s) on the old primary, %s to %s\n", b.Table, b.Statements,
@@ -109,6 +119,15 @@ func renderStatus(w io.Writer, st *core.Status) {
 			fmt.Fprintf(w, "    %-10s %s\n", t.State, t.TableName)
 		}
 	}
+}
+
+// schemaLine says in a line how the replica's schema compares with the primary's.
+func schemaLine(s *core.SchemaStatus) string {
+	if len(s.Changes) == 0 {
+		return fmt.Sprintf("the replica holds the primary's (%d tables compared)", s.Tables)
+	}
+	return fmt.Sprintf("%d difference(s) with the primary's: %s lists them, %s applies what it can",
+		len(s.Changes), cliSpeller{}.Invocation(core.Run(core.CmdSchemaDiff)), cliSpeller{}.Invocation(core.Run(core.CmdSchemaSync)))
 }
 
 func tableCounts(counts map[string]int) string {

@@ -16,6 +16,7 @@ A migration, step by step:
   pghandoff wait      --primary OLD --replica NEW     until the replica has caught up
   pghandoff proxy create / cutover / proxy remove     switch traffic through a proxy or PgBouncer
   pghandoff rollback                                  back to the old primary (after cutover --failsafe)
+  pghandoff schema diff / schema sync / ddl           schema changes while the move runs
   pghandoff verify    --primary OLD --replica NEW     compare every table
   pghandoff teardown  --primary OLD --replica NEW     remove the replication
 
@@ -63,6 +64,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.rollbackCommand(),
 		a.sequencesCommand(),
 		a.fenceCommand(),
+		a.schemaCommand(),
+		a.ddlCommand(),
 		a.demoCommand(),
 		a.actionCommand(),
 		a.botCommand(),
