@@ -45,7 +45,7 @@ var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
 		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary, inIndexesFirst, inJobs}), run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica, inIndexesFirst}), run: runSetup},
+		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica, inIndexesFirst, inSyncWorkers}), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},

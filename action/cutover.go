@@ -81,11 +81,11 @@ func pauseFacts(out *outcome, p core.PauseReport, moved, noPause bool, source, t
 	if !noPause {
 		out.set(outPauseMS, strconv.FormatFloat(p.PauseMS, 'f', 0, 64))
 		if bouncer {
-			out.fact("Pause", fmt.Sprintf("%.1f ms (PAUSE %.1f ms, catch-up %.1f ms)", p.PauseMS, p.LockMS, p.CatchUpMS))
+			out.fact("Pause", fmt.Sprintf("%.1f ms (%s)", p.PauseMS, p.Split()))
 			out.fact("Attempts", strconv.Itoa(p.LockAttempts))
 			out.fact("Clients that waited", strconv.Itoa(p.WaitedStatements))
 		} else {
-			out.fact("Pause", fmt.Sprintf("%.1f ms (locks %.1f ms, catch-up %.1f ms)", p.PauseMS, p.LockMS, p.CatchUpMS))
+			out.fact("Pause", fmt.Sprintf("%.1f ms (%s)", p.PauseMS, p.Split()))
 			out.fact("Lock attempts", strconv.Itoa(p.LockAttempts))
 			out.fact("Statements that waited", strconv.Itoa(p.WaitedStatements))
 		}

@@ -48,6 +48,7 @@ const (
 	inPgBouncer           = "pgbouncer"
 	inPgBouncerConfig     = "pgbouncer-config"
 	inPgBouncerDatabase   = "pgbouncer-database"
+	inSyncWorkers         = "sync-workers"
 	inSQL                 = "sql"
 	inIndexesFirst        = "indexes-first"
 	inJobs                = "jobs"
@@ -59,7 +60,7 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
 	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSQL,
-	inIndexesFirst, inJobs}
+	inIndexesFirst, inJobs, inSyncWorkers}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -91,6 +92,7 @@ type params struct {
 	sql                 string
 	indexesFirst        bool
 	jobs                int
+	syncWorkers         int // setup: tables the replica copies at once; 0 leaves its settings
 }
 
 // inputError is an input that cannot be used; it names the input.
@@ -228,6 +230,8 @@ func (p *params) set(name, v string) error {
 		p.jobs, err = parseInt(v)
 	case inIndexesFirst:
 		p.indexesFirst, err = parseBool(v)
+	case inSyncWorkers:
+		p.syncWorkers, err = parseInt(v)
 	case inCreateRoles:
 		p.createRoles, err = parseBool(v)
 	case inOwners:

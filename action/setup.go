@@ -20,7 +20,7 @@ func (j *job) roleOptions() core.RoleOptions {
 // runSetup starts replication; it is idempotent, so re-running a failed job converges.
 func runSetup(ctx context.Context, j *job) (*outcome, error) {
 	return rendered(setupOutcome)(core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
-		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, Execution: j.execution()}))
+		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, SyncWorkers: j.p.syncWorkers, Execution: j.execution()}))
 }
 
 // setupOutcome renders what Setup did.
@@ -59,6 +59,10 @@ func setupOutcome(res *core.SetupResult, _ error) *outcome {
 		out.fact("Roles created on the new primary", codes(res.CreatedRoles))
 	}
 	out.fact("Privilege statements", strconv.Itoa(res.PrivilegeStatements))
+	if sw := res.SyncWorkers; sw != nil {
+		out.fact("Initial copy", fmt.Sprintf("%d tables at once (max_sync_workers_per_subscription %d, max_logical_replication_workers %d, max_worker_processes %d)",
+			sw.AtOnce(), sw.SyncWorkers, sw.LogicalWorkers, sw.WorkerProcesses))
+	}
 	if len(res.Roles) > 0 {
 		out.section("Roles", rolesTable(res.Roles))
 	}

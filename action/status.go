@@ -73,6 +73,9 @@ func progressLine(st *core.Status) string {
 	if st.Indexes.Pending() > 0 {
 		parts = append(parts, "indexes "+st.Indexes.String())
 	}
+	if sub := st.Subscription; sub != nil && sub.Copying > 0 {
+		parts = append(parts, fmt.Sprintf("copying %d at once (at most %d)", sub.Copying, sub.MaxCopying))
+	}
 	if !st.Ready && len(st.Reasons) > 0 {
 		parts = append(parts, st.Reasons[0])
 	}
@@ -115,7 +118,8 @@ func statusOutcome(st *core.Status) *outcome {
 		out.fact("Slot", fmt.Sprintf("%s: WAL %s, active %t", code(s.Name), text(s.WALStatus), s.Active))
 	}
 	if s := st.Subscription; s != nil {
-		out.fact("Subscription", fmt.Sprintf("%s: enabled %t, worker running %t", code(s.Name), s.Enabled, s.WorkerRunning))
+		out.fact("Subscription", fmt.Sprintf("%s: enabled %t, worker running %t, copying %d table(s) at once (at most %d)",
+			code(s.Name), s.Enabled, s.WorkerRunning, s.Copying, s.MaxCopying))
 	}
 	if st.PrimaryVersion != "" || st.ReplicaVersion != "" {
 		out.fact("Versions", text(fmt.Sprintf("PostgreSQL %s → %s", st.PrimaryVersion, st.ReplicaVersion)))

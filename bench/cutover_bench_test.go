@@ -65,6 +65,12 @@ func cutoverRun(b *testing.B, pair pgtest.Pair) (*core.CutoverResult, workload.R
 		Interval: 200 * time.Millisecond, Timeout: time.Minute}); err != nil {
 		b.Fatal(err)
 	}
+	return timedCutover(b, pair.Replica, rdb, m, w, 500)
+}
+
+// timedCutover cuts over under the workload w, timing only the cutover, then waits for after
+// more acknowledged writes and checks them all on the new primary (the replica, database rdb).
+func timedCutover(b *testing.B, replica *pgtest.Cluster, rdb string, m core.Migration, w *workload.Workload, after int) (*core.CutoverResult, workload.Report) {
 	b.StartTimer()
 	res, err := core.Cutover(ctxFor(b, time.Minute), core.CutoverOptions{SwitchOptions: core.SwitchOptions{Migration: m, Execution: core.Execution{Observer: core.Observer{Logger: warnings}}}})
 	split := time.Now()
@@ -72,10 +78,10 @@ func cutoverRun(b *testing.B, pair pgtest.Pair) (*core.CutoverResult, workload.R
 	if err != nil {
 		b.Fatalf("cutover: %v", err)
 	}
-	if err := w.WaitAcked(ctxFor(b, time.Minute), 500); err != nil {
+	if err := w.WaitAcked(ctxFor(b, time.Minute), after); err != nil {
 		b.Fatal(err)
 	}
-	conn, err := pair.Replica.Connect(ctxFor(b, time.Minute), rdb)
+	conn, err := replica.Connect(ctxFor(b, time.Minute), rdb)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -155,6 +155,7 @@ type SetupConfig struct {
 	Owners              bool     `yaml:"owners"`        // give objects their old owners
 	NoPrivileges        bool     `yaml:"no_privileges"` // carry no privileges, owners or roles
 	IndexesFirst        bool     `yaml:"indexes_first"` // import every index before the copy (slower)
+	SyncWorkers         int      `yaml:"sync_workers"`  // tables the replica copies at once, set by setup; 0 leaves its settings
 }
 
 // CutoverConf tunes cutover, proxy create and fence.

@@ -155,7 +155,7 @@ func (c *Config) checkMigration(key string, m Migration) error {
 		negative bool
 		path     []string
 	}{{m.MaxLagBytes < 0, at("max_lag_bytes")}, {m.Cutover.Margin < 0, at("cutover", "margin")}, {m.Connections < 0, at("connections")}, {m.Jobs < 0, at("jobs")},
-		{m.Cutover.MaxPause < 0, at("cutover", "max_pause")}} {
+		{m.Cutover.MaxPause < 0, at("cutover", "max_pause")}, {m.Setup.SyncWorkers < 0, at("setup", "sync_workers")}} {
 		if n.negative {
 			return c.errAt("must not be negative (0 means the default)", n.path...)
 		}

@@ -61,6 +61,7 @@ func opSetup(ctx context.Context, r *run) (*outcome, error) {
 		RoleOptions:  r.mig.roleOptions(),
 		PgDump:       r.b.cfg.PgDump,
 		IndexesFirst: r.mig.Cfg.Setup.IndexesFirst,
+		SyncWorkers:  r.mig.Cfg.Setup.SyncWorkers,
 		Execution:    r.execution()})
 	if err != nil {
 		return nil, err
@@ -88,6 +89,9 @@ func opSetup(ctx context.Context, r *run) (*outcome, error) {
 		fmt.Fprintf(&b, "\n• skipped %s: %s", s.TableName, s.Reason)
 	}
 	writeRoles(&b, res.Roles, res.CreatedRoles)
+	if sw := res.SyncWorkers; sw != nil {
+		fmt.Fprintf(&b, "\nThe replica copies %d tables at once (max_sync_workers_per_subscription %d).", sw.AtOnce(), sw.SyncWorkers)
+	}
 	for _, w := range res.Warnings {
 		b.WriteString("\n:warning: " + w)
 	}

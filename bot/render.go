@@ -110,6 +110,9 @@ func ageNote(at time.Time) string {
 func tablesLine(st *core.Status) string {
 	ready := st.TableCounts["ready"]
 	line := fmt.Sprintf("%d of %d ready", ready, len(st.Tables))
+	if sub := st.Subscription; sub != nil && sub.Copying > 0 {
+		line += fmt.Sprintf(", copying %d at once (at most %d)", sub.Copying, sub.MaxCopying)
+	}
 	var waiting []string
 	for _, t := range st.Tables {
 		if t.State == "ready" {

@@ -30,7 +30,7 @@ var configKeys = map[core.Option]string{
 	core.OptReplicaIdentityFull: "setup.replica_identity_full", core.OptFailsafe: "cutover.failsafe",
 	core.OptMaxPause: "cutover.max_pause", core.OptMargin: "cutover.margin", core.OptMapRole: "cutover.map_roles",
 	core.OptRole: "cutover.fence_roles", core.OptMaxLag: "max_lag_bytes", core.OptPgDump: ".pg_dump",
-	core.OptConnections: "connections",
+	core.OptConnections: "connections", core.OptSyncWorkers: "setup.sync_workers",
 	core.OptCreateRoles: "setup.create_roles", core.OptOwners: "setup.owners", core.OptNoPrivileges: "setup.no_privileges",
 	core.OptPgBouncer: "pgbouncer.admin", core.OptPgBouncerConfig: "pgbouncer.config", core.OptPgBouncerDatabase: "pgbouncer.database",
 	core.OptJobs: "jobs", core.OptIndexesFirst: "setup.indexes_first",

@@ -32,8 +32,9 @@ import (
 
 // trafficSwitch is what the application's traffic goes through, as the pause drives it.
 type trafficSwitch interface {
-	// prepare readies the switch for an attempt, before the pause's clock starts: nothing
-	// is held yet.
+	// prepare readies the switch for an attempt before the pause's clock starts, nothing held
+	// yet: everything taking hold needs that can be done without holding anything
+	// (connections, statements, caches, a watchdog). The pause is for what cannot.
 	prepare(ctx context.Context, p *pause) error
 	// hold stops new work and waits for the work in flight, within the pause's deadline.
 	// retry: it could not get hold in time (locks held by application transactions), and
@@ -57,9 +58,17 @@ type trafficSwitch interface {
 type PauseReport struct {
 	// PauseMS is how long the application's statements were held: from asking for the
 	// hold to the release (or the abort) of the last attempt.
-	PauseMS   float64 `json:"pause_ms"`
-	LockMS    float64 `json:"lock_ms"`     // of which taking hold (the proxy's locks)
-	CatchUpMS float64 `json:"catch_up_ms"` // of which waiting for the sentinel on the target
+	PauseMS float64 `json:"pause_ms"`
+	// The pause's split, in the order of its steps; they add up to PauseMS.
+	LockMS     float64 `json:"lock_ms"`     // taking hold (the proxy's locks)
+	SentinelMS float64 `json:"sentinel_ms"` // writing the sentinel on the source and waiting for it on the target
+	CatchUpMS  float64 `json:"catch_up_ms"` // of which waiting for it on the target
+	// TurnaroundMS is turning replication around (with the failsafe).
+	TurnaroundMS float64 `json:"turnaround_ms,omitempty"`
+	// SequencesMS is reading the source's sequences (beyond the wait for the sentinel, during
+	// which they are read) and setting the target's.
+	SequencesMS float64 `json:"sequences_ms"`
+	SwitchMS    float64 `json:"switch_ms"` // repointing the switch and releasing the held work
 	// LockAttempts is how many times the pause took hold; RetriedMS the time spent in
 	// earlier attempts that gave up and let everything go.
 	LockAttempts int     `json:"lock_attempts"`
@@ -172,6 +181,7 @@ func (p *pause) attempt(ctx context.Context, attempt int) (retry bool, err error
 
 // held runs the pause once the switch holds the traffic.
 func (p *pause) held(ctx context.Context) error {
+	lap := stopwatch()
 	if err := p.writeSentinel(ctx); err != nil {
 		return p.abortWith(err, "writing the sentinel on the %s failed", p.sourceRole)
 	}
@@ -182,15 +192,20 @@ func (p *pause) held(ctx context.Context) error {
 		<-seqsRead
 		return err
 	}
+	p.rep.SentinelMS = lap()
 	if err := <-seqsRead; err != nil {
 		return p.abortWith(err, "reading the %s's sequences failed", p.sourceRole)
 	}
+	p.rep.SequencesMS = lap()
 	if err := p.turn.stop(ctx, p); err != nil {
 		return p.abortWith(err, "the failsafe could not be started")
 	}
+	p.rep.TurnaroundMS = lap()
 	if err := p.setSequences(ctx); err != nil {
 		return p.abortWith(err, "setting the sequences failed")
 	}
+	p.rep.SequencesMS += lap()
+	defer func() { p.rep.SwitchMS = lap() }()
 	if err := p.sw.repoint(ctx, p); err != nil {
 		return p.abortWith(err, "repointing the traffic failed")
 	}
@@ -265,7 +280,7 @@ func (p *pause) waitSentinel(ctx context.Context) error {
 // setSequences sets every sequence of the target from the source's values read during the
 // pause, plus the margin, never backwards, in one round trip under the deadline.
 func (p *pause) setSequences(ctx context.Context) error {
-	sets, stmts, err := planSequenceSets(p.sourceSeqs, p.targetSeqs, func(int) float64 { return float64(p.margin) })
+	sets, moves, err := planSequenceSets(p.sourceSeqs, p.targetSeqs, func(int) float64 { return float64(p.margin) })
 	if err != nil {
 		return err
 	}
@@ -275,15 +290,7 @@ func (p *pause) setSequences(ctx context.Context) error {
 			p.rep.SequencesChanged++
 		}
 	}
-	if len(stmts) == 0 {
-		return nil
-	}
-	batch := append([]string{"BEGIN", p.statementTimeout()}, append(stmts, "COMMIT")...)
-	if err := p.r.batch(ctx, p.target, batch); err != nil {
-		rollback(p.target)
-		return err
-	}
-	return nil
+	return moveSequences(ctx, p.r, p.target, moves, func() []string { return []string{"BEGIN", p.statementTimeout()} })
 }
 
 // statementTimeout bounds the next statements of a transaction by what is left of the pause,

@@ -23,6 +23,8 @@ type fdwSwitch struct {
 	tables  []lockTarget
 	r       *runner
 	dryRun  bool
+	// prepared: the lock batch is recorded and the session's caches loaded (prepare).
+	prepared bool
 }
 
 // lockTarget is a foreign table of the migration on the proxy.
@@ -102,9 +104,42 @@ func (s *fdwSwitch) checkLockSlots(ctx context.Context) error {
 	return nil
 }
 
-// prepare opens the deadlock watch's connection, before the first attempt.
-func (s *fdwSwitch) prepare(ctx context.Context, _ *pause) error {
-	if s.dryRun || s.watcher != nil {
+// prepare does, before the first attempt, what taking hold needs and can do without holding
+// anything: it opens the deadlock watch's connection, records the lock batch, and loads the
+// proxy session's caches with every foreign table. A session that has never opened a
+// relation reads its catalog entries on first use: done by the lock batch, that was half of
+// it (2,000 foreign tables: 100 to 200 ms cold, 25 to 60 ms warm, on 2 shared cores).
+// Later attempts find it done.
+func (s *fdwSwitch) prepare(ctx context.Context, p *pause) error {
+	if s.prepared {
+		return nil
+	}
+	for _, stmt := range s.lockBatch(p) {
+		s.r.record(ctx, s.proxy, stmt)
+	}
+	p.rep.Tables = len(s.tables)
+	if s.dryRun {
+		return nil
+	}
+	if err := s.openWatcher(ctx); err != nil {
+		return err
+	}
+	names := make([]string, len(s.tables))
+	for i, t := range s.tables {
+		names[i] = t.name
+	}
+	// pg_relation_size opens each table (a foreign table has no files: 0), by its name as the
+	// lock batch names it, and closes it: a share lock held for an instant.
+	if _, err := s.proxy.conn.Exec(ctx, "SELECT count(pg_relation_size(n::regclass)) FROM unnest($1::text[]) AS n", names); err != nil {
+		return fmt.Errorf("proxy: read the foreign tables: %w", err)
+	}
+	s.prepared = true
+	return nil
+}
+
+// openWatcher opens the deadlock watch's connection.
+func (s *fdwSwitch) openWatcher(ctx context.Context) error {
+	if s.watcher != nil {
 		return nil
 	}
 	var err error
@@ -141,19 +176,13 @@ const lockBatchPrefix = 3
 // everything go and puts that table first for the next attempt: waiting for it first,
 // holding no other, lets an application transaction that holds it and wants another finish
 // instead of deadlocking.
-func (s *fdwSwitch) hold(ctx context.Context, p *pause, attempt int) (bool, error) {
-	stmts := s.lockBatch(p)
-	if attempt == 1 {
-		for _, stmt := range stmts {
-			s.r.record(ctx, s.proxy, stmt)
-		}
-	}
-	p.rep.Tables = len(s.tables)
+func (s *fdwSwitch) hold(ctx context.Context, p *pause, _ int) (bool, error) {
 	if s.dryRun {
 		return false, nil
 	}
+	batch := strings.Join(s.lockBatch(p), ";\n")
 	stop := s.watchDeadlock(ctx)
-	results := s.proxy.conn.PgConn().Exec(ctx, strings.Join(stmts, ";\n"))
+	results := s.proxy.conn.PgConn().Exec(ctx, batch)
 	done := 0
 	for results.NextResult() {
 		if _, err := results.ResultReader().Close(); err != nil {
@@ -240,19 +269,16 @@ func (s *fdwSwitch) abort(*pause) error {
 	return nil
 }
 
-// waiting counts the application statements waiting for the pause's locks.
+// waiting counts the sessions waiting for the pause's locks: those the pause's session
+// blocks (pg_blocking_pids, computed only for sessions waiting for a lock). Reading pg_locks
+// instead costs a row for each of the pause's own locks, thousands on a big schema.
 func (s *fdwSwitch) waiting(ctx context.Context) int {
 	if s.dryRun {
 		return 0
 	}
-	oids := make([]uint32, len(s.tables))
-	for i, t := range s.tables {
-		oids[i] = t.oid
-	}
 	var n int
-	err := s.proxy.conn.QueryRow(ctx, `SELECT count(DISTINCT pid) FROM pg_locks
-		WHERE NOT granted AND locktype = 'relation' AND relation = ANY ($1::oid[])
-		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, oids).Scan(&n)
+	err := s.proxy.conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock' AND pg_backend_pid() = ANY (pg_blocking_pids(pid))`).Scan(&n)
 	if err != nil {
 		return 0
 	}

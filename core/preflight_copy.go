@@ -3,59 +3,109 @@ package core
 import (
 	"context"
 	"fmt"
-	"slices"
+	"strings"
+	"time"
 )
 
-// The preflight checks of the initial copy: what setup leaves for after it and how many
-// builds the replica takes at once, and how rows travel.
+// CopyAdvice is what preflight found of the replica's initial copy: the migration's tables,
+// how many the replica's settings let it copy at once and about how long that takes, and the
+// settings that would copy SuggestedAtOnce at once instead (setup's sync-workers option sets
+// them when the replica lets it).
+type CopyAdvice struct {
+	Tables          int                `json:"tables"`
+	Bytes           int64              `json:"bytes"`
+	Settings        SyncWorkerSettings `json:"settings"`
+	AtOnce          int                `json:"at_once"`
+	EstimateSeconds float64            `json:"estimate_seconds"`
+	Suggested       SyncWorkerSettings `json:"suggested"`
+	SuggestedAtOnce int                `json:"suggested_at_once"`
+	// SuggestedEstimateSeconds is the copy's estimate with Suggested.
+	SuggestedEstimateSeconds float64 `json:"suggested_estimate_seconds"`
+}
 
-func checkIndexBuilds(ctx context.Context, p *preflight) error {
+// copyWorthAdvice is the estimate of the copy under which preflight says nothing of its
+// settings: changing them (a restart, for two of them) buys less than that.
+const copyWorthAdvice = 5 * time.Second
+
+// checkInitialCopy compares the replica's worker settings with the migration's tables.
+func checkInitialCopy(ctx context.Context, p *preflight) error {
 	if p.primary == nil {
 		return nil
 	}
-	if p.opts.IndexesFirst {
-		p.pass("indexes after the copy", "none: with indexes first, setup imports every index and constraint before the copy")
+	a, err := adviseCopy(ctx, p.primary, p.replica, p.tables.publish, p.opts.name())
+	if err != nil {
+		return err
+	}
+	p.res.Copy = a
+	const name = "initial copy"
+	now := fmt.Sprintf("%d table(s), %s: %d at once (max_sync_workers_per_subscription %d, max_logical_replication_workers %d, max_worker_processes %d), about %s",
+		a.Tables, FormatBytes(a.Bytes), a.AtOnce, a.Settings.SyncWorkers, a.Settings.LogicalWorkers, a.Settings.WorkerProcesses, seconds(a.EstimateSeconds))
+	if a.SuggestedAtOnce <= a.AtOnce || a.EstimateSeconds < copyWorthAdvice.Seconds() || a.SuggestedEstimateSeconds > a.EstimateSeconds/2 {
+		p.pass(name, now)
 		return nil
 	}
-	tables := slices.DeleteFunc(catalogNames(p.tables.publish), func(t TableName) bool { return t == p.opts.sentinel() })
-	cat, err := readDeferCatalog(ctx, p.primary, tables)
-	if err != nil {
-		return err
-	}
-	n := 0
-	for k, o := range cat.objects {
-		if o.table.String() == o.root && cat.deferrable(k) { // a partitioned index counts once
-			n++
-		}
-	}
-	limits, err := readBuildLimits(ctx, p.replica)
-	if err != nil {
-		return err
-	}
-	wanted, err := buildJobs(p.opts.Jobs, p.opts.Client.Budget, 2)
-	if err != nil {
-		return err
-	}
-	p.pass("indexes after the copy", fmt.Sprintf("%d secondary index(es) and constraint(s) built after their tables' copy, %d at a time (jobs %d, within shared_buffers %s over maintenance_work_mem %s), each with up to %d parallel worker(s)",
-		n, limits.jobs(wanted), wanted, FormatBytes(limits.SharedBuffers), FormatBytes(limits.MaintenanceWorkMem), limits.ParallelWorkers))
+	p.add(name, CheckWarn, now, copyRemedy(a))
 	return nil
 }
 
-func checkTransfer(ctx context.Context, p *preflight) error {
-	if p.primary == nil {
-		return nil
+// copyRemedy says which settings to change on the replica, and what that buys.
+func copyRemedy(a *CopyAdvice) Remedy {
+	var reload, restart []string
+	for _, c := range syncWorkerChanges(a.Settings, a.Suggested) {
+		if c.restart {
+			restart = append(restart, c.String())
+		} else {
+			reload = append(reload, c.String())
+		}
 	}
-	t, err := decideTransfer(ctx, p.primary, p.replica, catalogNames(p.tables.publish))
+	var set []string
+	if len(reload) > 0 {
+		set = append(set, strings.Join(reload, ", ")+" (a reload)")
+	}
+	if len(restart) > 0 {
+		set = append(set, strings.Join(restart, ", ")+" (a restart)")
+	}
+	text := fmt.Sprintf("to copy %d tables at once (about %s), set on the replica %s", a.SuggestedAtOnce, seconds(a.SuggestedEstimateSeconds), strings.Join(set, " and "))
+	return remedy(text, ", or have setup set them with ", OptSyncWorkers, fmt.Sprintf(" %d; the primary then needs %d free replication slots and WAL senders", a.SuggestedAtOnce, a.SuggestedAtOnce+1))
+}
+
+// adviseCopy reads what the copy of tables would take on the replica, and what it would
+// with the suggested settings.
+func adviseCopy(ctx context.Context, primary, replica *server, tables []catalogTable, subscription string) (*CopyAdvice, error) {
+	bytes, err := tablesSize(ctx, primary, tables)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	streaming := "large transactions are sent only once committed (streaming needs PostgreSQL 14 on both servers)"
-	switch t.Streaming {
-	case "parallel":
-		streaming = "large transactions streamed as they run, applied by parallel workers"
-	case "on":
-		streaming = "large transactions streamed as they run (applied in parallel from PostgreSQL 16 on both servers)"
+	w, err := readSyncWorkerSettings(ctx, replica, subscription)
+	if err != nil {
+		return nil, err
 	}
-	p.pass("transfer", t.Why+"; "+streaming)
-	return nil
+	a := &CopyAdvice{Tables: len(tables), Bytes: bytes, Settings: w, AtOnce: w.AtOnce()}
+	a.EstimateSeconds = estimateCopy(a.Tables, bytes, a.AtOnce).Seconds()
+	a.Suggested = w.For(suggestedSyncWorkers(a.Tables))
+	a.SuggestedAtOnce = a.Suggested.AtOnce()
+	a.SuggestedEstimateSeconds = estimateCopy(a.Tables, bytes, a.SuggestedAtOnce).Seconds()
+	return a, nil
+}
+
+// tablesSize is the size of tables on s, indexes left out (the copy does not send them).
+func tablesSize(ctx context.Context, s *server, tables []catalogTable) (int64, error) {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+	}
+	var n int64
+	err := s.conn.QueryRow(ctx, `SELECT coalesce(sum(pg_table_size(to_regclass(t))), 0)::int8 FROM unnest($1::text[]) AS t`, names).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("%s: read the tables' sizes: %w", s.role, err)
+	}
+	return n, nil
+}
+
+// seconds says a duration in seconds the way people round it.
+func seconds(s float64) string {
+	if s < 10 {
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return fmt.Sprintf("%.0f s", s)
 }

@@ -8,7 +8,7 @@ import (
 
 // replicaChecks run against the replica, in order; some compare it with the primary.
 var replicaChecks = []func(context.Context, *preflight) error{
-	checkReplicaVersion, checkSubscriptionRole, checkReplicaWorkers, checkExtensions, checkReplicaTables, checkRoles,
+	checkReplicaVersion, checkSubscriptionRole, checkReplicaWorkers, checkInitialCopy, checkExtensions, checkReplicaTables, checkRoles,
 	checkIndexBuilds, checkTransfer,
 }
 
@@ -51,9 +51,6 @@ func checkReplicaWorkers(ctx context.Context, p *preflight) error {
 	case workers < 1 || slots < 1:
 		p.add("replica workers", CheckFail, fmt.Sprintf("max_logical_replication_workers %d, max_replication_slots %d", workers, slots),
 			remedy("both must be at least 1 on the replica (replication origins use slots' settings); restart after changing them"))
-	case workers < slotsWanted:
-		p.add("replica workers", CheckWarn, fmt.Sprintf("max_logical_replication_workers %d: the initial copy will run one table at a time", workers),
-			remedy("raise max_logical_replication_workers to 3 or more on the replica"))
 	default:
 		p.pass("replica workers", fmt.Sprintf("max_logical_replication_workers %d", workers))
 	}

@@ -25,6 +25,8 @@ type PreflightResult struct {
 	// Roles are the roles that own migrated objects, hold privileges on them or are the
 	// application's, where each stands on the replica, and what setup would do about it.
 	Roles []MigratedRole `json:"roles,omitempty"`
+	// Copy is what the replica's settings make of the initial copy (preflight_copy.go).
+	Copy *CopyAdvice `json:"copy,omitempty"`
 }
 
 // Failed returns the checks that block the migration.

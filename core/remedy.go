@@ -52,6 +52,7 @@ const (
 	OptPgBouncerDatabase   Option = "pgbouncer-database"
 	OptIndexesFirst        Option = "indexes-first"
 	OptJobs                Option = "jobs"
+	OptSyncWorkers         Option = "sync-workers"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -61,7 +62,7 @@ func Options() []Option {
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
 		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase,
-		OptIndexesFirst, OptJobs}
+		OptIndexesFirst, OptJobs, OptSyncWorkers}
 }
 
 // Command is an operation a remedy tells the user to run.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // More of the runner (runner.go): statements recorded and run in other shapes.
@@ -24,6 +26,22 @@ func (r *runner) batch(ctx context.Context, s *server, stmts []string) error {
 		return fmt.Errorf("%s: %s (and %d more): %w", s.role, abbreviate(stmts[0], 200), len(stmts)-1, err)
 	}
 	return nil
+}
+
+// batchResults is batch for statements whose rows the caller reads: their results, in
+// order; nil under dry-run.
+func (r *runner) batchResults(ctx context.Context, s *server, stmts []string) ([]*pgconn.Result, error) {
+	for _, stmt := range stmts {
+		r.record(ctx, s, stmt)
+	}
+	if r.dryRun || len(stmts) == 0 {
+		return nil, nil
+	}
+	results, err := s.conn.PgConn().Exec(ctx, strings.Join(stmts, ";\n")).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s (and %d more): %w", s.role, abbreviate(stmts[0], 200), len(stmts)-1, err)
+	}
+	return results, nil
 }
 
 // record reports a statement about to run on s and keeps it for the result.

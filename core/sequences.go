@@ -101,7 +101,7 @@ func fastForward(ctx context.Context, opts SequencesOptions, r *runner, primary,
 		rates[i] = used / window.Seconds()
 	}
 	ahead := float64(opts.Skip) + time.Since(start.Add(window)).Seconds()
-	sets, stmts, err := planSequenceSets(seqs, onReplica, func(i int) float64 { return rates[i] * ahead })
+	sets, moves, err := planSequenceSets(seqs, onReplica, func(i int) float64 { return rates[i] * ahead })
 	if err != nil {
 		return err
 	}
@@ -112,5 +112,5 @@ func fastForward(ctx context.Context, opts SequencesOptions, r *runner, primary,
 		}
 	}
 	res.Sequences = sets
-	return r.batch(ctx, replica, stmts)
+	return moveSequences(ctx, r, replica, moves, nil)
 }

@@ -24,6 +24,10 @@ type seqInfo struct {
 	// next is the value nextval would return now; exhausted when that is past the range.
 	next      int64
 	exhausted bool
+	// called: when last read, next was last_value + increment (is_called); otherwise
+	// last_value itself (never called, or set with is_called false).
+	called bool
+	read   bool // next and called hold what a read found
 }
 
 // listSequences lists the sequences of the user's schemas on s, without their values.
@@ -37,38 +41,6 @@ func listSequences(ctx context.Context, s *server) ([]seqInfo, error) {
 		err := row.Scan(&q.oid, &q.Schema, &q.Name, &q.typ, &q.increment, &q.min, &q.max, &q.cycle, &q.readable, &q.writable)
 		return q, err
 	})
-}
-
-// readSequenceValues reads the position of every sequence in one statement, from the
-// sequences themselves: nothing is consumed (nextval would be), and never-called sequences
-// and setval(..., false) are told apart exactly (pg_sequences cannot).
-func readSequenceValues(ctx context.Context, s *server, seqs []seqInfo) error {
-	if len(seqs) == 0 {
-		return nil
-	}
-	parts := make([]string, len(seqs))
-	for i, q := range seqs {
-		parts[i] = fmt.Sprintf("SELECT %d, last_value, is_called FROM %s", i, q.TableName)
-	}
-	rows, err := s.conn.Query(ctx, strings.Join(parts, " UNION ALL "))
-	if err != nil {
-		return fmt.Errorf("%s: read sequence values: %w", s.role, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i int
-		var last int64
-		var called bool
-		if err := rows.Scan(&i, &last, &called); err != nil {
-			return err
-		}
-		q := &seqs[i]
-		q.next, q.exhausted = last, false
-		if called {
-			q.next, q.exhausted = stepSequence(last, q.increment, q.min, q.max)
-		}
-	}
-	return rows.Err()
 }
 
 // stepSequence is the value after v, and whether that passes the sequence's range.
@@ -170,11 +142,13 @@ func checkSequenceAccess(onPrimary, onReplica []seqInfo) error {
 }
 
 // planSequenceSets decides, for every sequence, the next value the replica should hand out:
-// the primary's next value plus steps(i) increments, never behind where the replica is. It
-// refuses, changing nothing, when a sequence would have to pass its range.
-func planSequenceSets(onPrimary, onReplica []seqInfo, steps func(i int) float64) ([]SequenceSet, []string, error) {
+// the primary's next value plus steps(i) increments, never behind where the replica is, and
+// the moves that set them (moveSequences). It refuses, changing nothing, when a sequence
+// would have to pass its range.
+func planSequenceSets(onPrimary, onReplica []seqInfo, steps func(i int) float64) ([]SequenceSet, []seqMove, error) {
 	sets := []SequenceSet{}
-	var stmts, overflow []string
+	var moves []seqMove
+	var overflow []string
 	for i, p := range onPrimary {
 		rq := onReplica[i]
 		set := SequenceSet{TableName: p.TableName, PrimaryNext: p.next, ReplicaNext: rq.next, Next: rq.next}
@@ -195,13 +169,13 @@ func planSequenceSets(onPrimary, onReplica []seqInfo, steps func(i int) float64)
 		}
 		set.Next, set.Changed = target, true
 		sets = append(sets, set)
-		stmts = append(stmts, setvalStatement(q, target))
+		moves = append(moves, seqMove{q: rq, next: target})
 	}
 	if len(overflow) > 0 {
 		return nil, nil, refused(remedy("raise those sequences' MAXVALUE on the replica (ALTER SEQUENCE ... AS bigint MAXVALUE ...), or use a smaller ", OptSkip, " or ", OptMargin),
 			"%d sequence(s) would pass their maximum on the replica: %s", len(overflow), strings.Join(firstN(overflow, 10), ", "))
 	}
-	return sets, stmts, nil
+	return sets, moves, nil
 }
 
 // primarySequences are the primary's sequences that the replica has too, and those it lacks.

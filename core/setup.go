@@ -14,6 +14,9 @@ type SetupOptions struct {
 	// before: slower, but the replica has every index as soon as each table is copied. By
 	// default the secondary ones are built after each table's copy, by wait (deferred.go).
 	IndexesFirst bool
+	// SyncWorkers, when set, has the replica copy that many tables at once: setup sets its
+	// worker settings (the ones that need a restart take effect at the next). 0 leaves them.
+	SyncWorkers int
 	Execution
 }
 
@@ -40,7 +43,10 @@ type SetupResult struct {
 	CreatedRoles         []string       `json:"created_roles,omitempty"`          // by this run, on the replica
 	RolesWithoutPassword []string       `json:"roles_without_password,omitempty"` // created login roles the primary's password could not follow
 	PrivilegeStatements  int            `json:"privilege_statements"`             // owners, grants, revokes and default privileges set
-	Statements           []Statement    `json:"statements"`
+	// SyncWorkers are the replica's worker settings in effect once setup changed them (the
+	// sync-workers option); nil when it did not.
+	SyncWorkers *SyncWorkerSettings `json:"sync_workers,omitempty"`
+	Statements  []Statement         `json:"statements"`
 }
 
 // Setup starts logically replicating the primary into the replica: the sentinel table, the

@@ -19,12 +19,14 @@ type setupPlan struct {
 	extensions       []string
 	dumpMajor        int  // pg_dump's major version: it decides which options it takes
 	settle           bool // an aborted failsafe cutover left forward replication off: turn it on
+	workers          SyncWorkerSettings
+	workerChanges    []settingChange // the replica's settings the sync-workers option changes
 	res              *SetupResult
 }
 
 func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server, res *SetupResult) (*setupPlan, error) {
 	p := &setupPlan{opts: opts, primary: primary, replica: replica, res: res}
-	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot, p.checkRoles} {
+	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot, p.checkRoles, p.checkSyncWorkers} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}

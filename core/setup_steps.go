@@ -13,7 +13,7 @@ import (
 // follow the import, on the replica, so that tables a later run imports get theirs too.
 func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 	steps := []func(context.Context, *runner) error{
-		p.settleForward, p.importSchema, p.carryPrivileges, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
+		p.setSyncWorkers, p.settleForward, p.importSchema, p.carryPrivileges, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
 	}
 	for _, step := range steps {
 		if err := step(ctx, r); err != nil {

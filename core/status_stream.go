@@ -111,8 +111,10 @@ func (c *statusChecker) readSubscription(ctx context.Context, st *Status, s stre
 		errorCounts = `(SELECT apply_error_count FROM pg_stat_subscription_stats WHERE subid = $1),
 			(SELECT sync_error_count FROM pg_stat_subscription_stats WHERE subid = $1)`
 	}
-	err := s.target.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_subscription
-		WHERE subid = $1 AND relid IS NULL AND pid IS NOT NULL), `+errorCounts, ss.subscription.oid).Scan(&sub.WorkerRunning, &sub.ApplyErrors, &sub.SyncErrors)
+	err := s.target.conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE relid IS NULL) > 0, count(*) FILTER (WHERE relid IS NOT NULL)::int,
+		current_setting('max_sync_workers_per_subscription')::int, `+errorCounts+`
+		FROM pg_stat_subscription WHERE subid = $1 AND pid IS NOT NULL`, ss.subscription.oid).
+		Scan(&sub.WorkerRunning, &sub.Copying, &sub.MaxCopying, &sub.ApplyErrors, &sub.SyncErrors)
 	if err != nil {
 		return fmt.Errorf("%s: read subscription workers: %w", s.target.role, err)
 	}

@@ -78,6 +78,10 @@ type SubscriptionStatus struct {
 	Enabled       bool   `json:"enabled"`
 	Attached      bool   `json:"attached"` // it has a slot to replicate from
 	WorkerRunning bool   `json:"worker_running"`
+	// Copying is how many tables the replica copies at once now (its table-sync workers),
+	// of at most MaxCopying (max_sync_workers_per_subscription).
+	Copying    int `json:"copying"`
+	MaxCopying int `json:"max_copying"`
 	// ApplyErrors and SyncErrors count the errors of its apply and table synchronisation
 	// workers since the statistics were reset (PostgreSQL 15 and later; nil before).
 	ApplyErrors *int64 `json:"apply_errors,omitempty"`

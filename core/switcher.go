@@ -143,8 +143,10 @@ func (s *switcher) checkReady(ctx context.Context, what Command) (*Status, error
 	}
 }
 
-// matchSequences lists the sequences source and target both have and reads the target's,
-// which nothing uses before the switch, so that the pause only reads the source's.
+// matchSequences lists the sequences source and target both have and reads both sides, so
+// that the pause reads the source's again with what it knows of them (sequences_read.go),
+// and primes the target's, which nothing uses before the switch (sequences_prime.go), so
+// that the pause sets them all in one statement.
 func (s *switcher) matchSequences(ctx context.Context, source, target *server) (sourceSeqs, targetSeqs []seqInfo, warning string, err error) {
 	onSource, onTarget, err := matchedSequences(ctx, source, target)
 	if err != nil {
@@ -154,7 +156,13 @@ func (s *switcher) matchSequences(ctx context.Context, source, target *server) (
 		warning = fmt.Sprintf("%d sequence(s) of the %s are missing on the %s and were not set: %s",
 			len(onSource.missing), source.role, target.role, tableList(firstN(onSource.missing, 10)))
 	}
-	return onSource.seqs, onTarget, warning, readSequenceValues(ctx, target, onTarget)
+	if err := readSequenceValues(ctx, target, onTarget); err != nil {
+		return nil, nil, "", err
+	}
+	if err := readSequenceValues(ctx, source, onSource.seqs); err != nil {
+		return nil, nil, "", err
+	}
+	return onSource.seqs, onTarget, warning, primeSequences(ctx, s.r, target, onSource.seqs, onTarget, s.opts.Margin)
 }
 
 // newPause is the pause from source to target with the switch's options.

@@ -21,3 +21,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// stopwatch starts timing; each call of the function it returns is the time since the last
+// call (or the start), in milliseconds.
+func stopwatch() (lap func() float64) {
+	last := time.Now()
+	return func() float64 {
+		now := time.Now()
+		d := now.Sub(last)
+		last = now
+		return ms(d)
+	}
+}

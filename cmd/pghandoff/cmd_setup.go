@@ -16,6 +16,7 @@ func (a *app) setupCommand() *cobra.Command {
 	var roles roleFlags
 	var asJSON, indexesFirst bool
 	var pgDump string
+	var syncWorkers int
 	cmd := &cobra.Command{
 		Use:   "setup --primary DSN --replica DSN",
 		Short: "Start replicating the primary into the replica (schema, publication, subscription)",
@@ -42,6 +43,12 @@ also reports them; status shows a copied table as indexing until they exist. Bet
 servers of PostgreSQL 16 or newer the rows travel in binary. --indexes-first imports
 everything before the copy, as pghandoff did before.
 
+Many tables: --sync-workers N has the replica copy N tables at once (preflight suggests N
+with an estimate of the copy's time). Setup sets max_sync_workers_per_subscription on the
+replica with ALTER SYSTEM and reloads; max_logical_replication_workers and
+max_worker_processes, raised to match, take effect only at the replica's next restart, which
+it leaves to you. Without the flag the replica's settings stay as they are.
+
 After a cutover with --failsafe it refuses (replication runs the other way now). After a
 failsafe cutover that gave up, it turns replication from the primary back on; after one that
 did not record how it ended, it does so only when --proxy lets it read where traffic goes.`,
@@ -59,6 +66,7 @@ did not record how it ended, it does so only when --proxy lets it read where tra
 				RoleOptions:  roles.options(),
 				PgDump:       pgDump,
 				IndexesFirst: indexesFirst,
+				SyncWorkers:  syncWorkers,
 				Execution:    x.execution(a.observer())})
 			return show(a, asJSON, res, err, renderSetup)
 		},
@@ -70,6 +78,7 @@ did not record how it ended, it does so only when --proxy lets it read where tra
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to use, at least as new as the primary (default: the newest installed)")
 	indexesFirstFlag(cmd, &indexesFirst)
+	cmd.Flags().IntVar(&syncWorkers, "sync-workers", 0, "have the replica copy this many tables at once, setting its worker settings (default: leave them)")
 	return cmd
 }
 
@@ -95,6 +104,10 @@ func renderSetup(w io.Writer, r *core.SetupResult) {
 	printList(w, "Set REPLICA IDENTITY FULL on", tableNames(r.ReplicaIdentityFull))
 	renderRoles(w, r.Roles)
 	printList(w, "Roles created on the replica", r.CreatedRoles)
+	if sw := r.SyncWorkers; sw != nil {
+		fmt.Fprintf(w, "Initial copy: %d table(s) at once (max_sync_workers_per_subscription %d, max_logical_replication_workers %d, max_worker_processes %d).\n",
+			sw.AtOnce(), sw.SyncWorkers, sw.LogicalWorkers, sw.WorkerProcesses)
+	}
 	if r.PrivilegeStatements > 0 {
 		fmt.Fprintf(w, "Privileges: %d statement(s) gave the replica's objects the primary's owners, grants and default privileges.\n", r.PrivilegeStatements)
 	}

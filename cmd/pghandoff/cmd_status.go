@@ -102,7 +102,8 @@ func renderStatus(w io.Writer, st *core.Status) {
 		if sub.ApplyErrors != nil && *sub.ApplyErrors > 0 {
 			errors = fmt.Sprintf(", %d apply errors", *sub.ApplyErrors)
 		}
-		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t%s\n", sub.Enabled, sub.WorkerRunning, errors)
+		fmt.Fprintf(w, "  subscription     enabled %t, apply worker running %t%s, copying %d table(s) at once (at most %d)\n",
+			sub.Enabled, sub.WorkerRunning, errors, sub.Copying, sub.MaxCopying)
 	}
 	if st.Schema != nil {
 		fmt.Fprintf(w, "  schema           %s\n", schemaLine(st.Schema))

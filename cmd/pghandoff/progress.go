@@ -19,6 +19,9 @@ func progressLine(st *core.Status) string {
 		lag = core.FormatBytes(*st.LagBytes)
 	}
 	line := fmt.Sprintf("%s  %-12s lag %-10s tables %s", st.CheckedAt.Format("15:04:05"), st.State, lag, tableCounts(st.TableCounts))
+	if sub := st.Subscription; sub != nil && sub.Copying > 0 {
+		line += fmt.Sprintf(", copying %d at once (at most %d)", sub.Copying, sub.MaxCopying)
+	}
 	if st.Copy != nil {
 		line += "  copied " + st.Copy.String()
 	}

@@ -65,11 +65,11 @@ func renderPause(w io.Writer, p core.PauseReport, source, target string) {
 	case p.LockAttempts == 0:
 		return
 	case p.Strategy == core.StrategyPgBouncer:
-		fmt.Fprintf(w, "  pause            %.1f ms (PAUSE %.1f ms, catch-up %.1f ms), %d attempt(s), %d clients waited\n",
-			p.PauseMS, p.LockMS, p.CatchUpMS, p.LockAttempts, p.WaitedStatements)
+		fmt.Fprintf(w, "  pause            %.1f ms (%s), %d attempt(s), %d clients waited\n",
+			p.PauseMS, p.Split(), p.LockAttempts, p.WaitedStatements)
 	default:
-		fmt.Fprintf(w, "  pause            %.1f ms (locks %.1f ms, catch-up %.1f ms), %d attempt(s), %d statements waited, %d tables\n",
-			p.PauseMS, p.LockMS, p.CatchUpMS, p.LockAttempts, p.WaitedStatements, p.Tables)
+		fmt.Fprintf(w, "  pause            %.1f ms (%s), %d attempt(s), %d statements waited, %d tables\n",
+			p.PauseMS, p.Split(), p.LockAttempts, p.WaitedStatements, p.Tables)
 	}
 	fmt.Fprintf(w, "  LSNs             %s %s, sentinel %s, %s %s\n", source, orNone(p.SourceLSN), orNone(p.SentinelLSN), target, orNone(p.TargetLSN))
 }

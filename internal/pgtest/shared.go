@@ -60,6 +60,14 @@ func StopAll() {
 // on first use. A cluster that cannot start fails the test: missing PostgreSQL is never a skip.
 func Server(t testing.TB, name string, major int) *Cluster {
 	t.Helper()
+	return ServerWith(t, name, major)
+}
+
+// ServerWith is Server for a cluster that runs with settings of its own (postgresql.conf
+// lines, over the test settings), for tests that need them; name must be its own, since a
+// cluster's settings are shared by every test that uses it.
+func ServerWith(t testing.TB, name string, major int, settings ...string) *Cluster {
+	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
 	if stopped {
@@ -73,7 +81,7 @@ func Server(t testing.TB, name string, major int) *Cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := pgcluster.Start(ctx, name, major)
+	c, err := pgcluster.Start(ctx, name, major, settings...)
 	if err != nil {
 		failures[name] = err
 		t.Fatalf("start PostgreSQL %d cluster %s: %v", major, name, err)

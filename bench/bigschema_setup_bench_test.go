@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pghandoff/pghandoff/core"
+	"github.com/pghandoff/pghandoff/internal/pgtest"
+)
+
+// BenchmarkBigSchemaSetup measures setup → ready at 10, 100 and 1,000 small tables (10 rows
+// and a bigserial key each), 15 → 15 and 15 → 17, on replicas with PostgreSQL's defaults for
+// their workers ("defaults": 2 tables copied at once) and with the settings preflight
+// suggests ("preflight": restarted with its max_logical_replication_workers and
+// max_worker_processes, as an operator would, and setup's sync-workers option set to its
+// number). The time runs from setup's call to the first wait check that finds the replica
+// ready; wait checks every 100 ms.
+func BenchmarkBigSchemaSetup(b *testing.B) {
+	primary := pgtest.Server(b, "primary15", 15)
+	for _, major := range []int{15, 17} {
+		for _, tuned := range []bool{false, true} {
+			for _, n := range bigSchemaSizes {
+				name := fmt.Sprintf("15to%d/%s/%dtables", major, map[bool]string{false: "defaults", true: "preflight"}[tuned], n)
+				b.Run(name, func(b *testing.B) {
+					pair := pgtest.Pair{Name: name, Primary: primary, Replica: defaultsReplica(b, major, tuned)}
+					var s []float64
+					for i := 0; i < b.N; i++ {
+						sec, copies := bigSetupRun(b, pair, n, tuned)
+						s = append(s, sec)
+						b.Logf("run %d: setup → ready %.2f s, %d tables at once", i+1, sec, copies)
+					}
+					b.ReportMetric(median(s), "ready-median-s")
+					b.ReportMetric(maxOf(s), "ready-max-s")
+					b.ReportMetric(0, "ns/op")
+				})
+			}
+		}
+	}
+}
+
+// workerDefaults are PostgreSQL's defaults for the replica's workers (the test clusters run
+// with more).
+var workerDefaults = []string{"max_worker_processes = 8", "max_logical_replication_workers = 4", "max_sync_workers_per_subscription = 2"}
+
+// defaultsReplica is a replica of the given major with PostgreSQL's defaults for its workers,
+// or, tuned, one restarted with the settings preflight suggests that need a restart.
+func defaultsReplica(b *testing.B, major int, tuned bool) *pgtest.Cluster {
+	if !tuned {
+		return pgtest.ServerWith(b, fmt.Sprintf("bigdefaults%d", major), major, workerDefaults...)
+	}
+	c := pgtest.ServerWith(b, fmt.Sprintf("bigtuned%d", major), major, workerDefaults...)
+	m, _, _ := migration(b, pgtest.Pair{Primary: pgtest.Server(b, "primary15", 15), Replica: c})
+	pre, err := core.Preflight(ctxFor(b, time.Minute), core.PreflightOptions{Migration: m, PgDump: pgDump(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The suggestion for 1,000 tables; an empty database gets the same one for the processes.
+	want := pre.Copy.Settings.For(core.SuggestedSyncWorkers)
+	if pre.Copy.Settings.LogicalWorkers < want.LogicalWorkers || pre.Copy.Settings.WorkerProcesses < want.WorkerProcesses {
+		err := c.Restart(ctxFor(b, time.Minute), fmt.Sprintf("max_logical_replication_workers = %d", want.LogicalWorkers),
+			fmt.Sprintf("max_worker_processes = %d", want.WorkerProcesses))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return c
+}
+
+// bigSetupRun makes n tables on a fresh primary database, asks preflight what to set when
+// tuned, then times setup → ready.
+func bigSetupRun(b *testing.B, pair pgtest.Pair, n int, tuned bool) (seconds float64, copies int) {
+	b.StopTimer()
+	defer b.StartTimer()
+	m, pdb, _ := migration(b, pair)
+	if err := pair.Primary.Exec(ctxFor(b, 5*time.Minute), pdb, bigSchemaDDL(n)); err != nil {
+		b.Fatal(err)
+	}
+	opts := core.SetupOptions{Migration: m, PgDump: pgDump(b)}
+	if tuned {
+		pre, err := core.Preflight(ctxFor(b, time.Minute), core.PreflightOptions{Migration: m, PgDump: pgDump(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts.SyncWorkers = pre.Copy.SuggestedAtOnce
+		b.Logf("preflight: %d tables, %d at once now (about %.1f s), suggests %+v (about %.1f s)", pre.Copy.Tables, pre.Copy.AtOnce,
+			pre.Copy.EstimateSeconds, pre.Copy.Suggested, pre.Copy.SuggestedEstimateSeconds)
+	}
+	b.StartTimer()
+	start := time.Now()
+	if _, err := core.Setup(ctxFor(b, 5*time.Minute), opts); err != nil {
+		b.Fatal(err)
+	}
+	wait := core.WaitOptions{StatusOptions: core.StatusOptions{Migration: m}, Interval: 100 * time.Millisecond, Timeout: 10 * time.Minute,
+		OnStatus: func(st *core.Status) {
+			if st.Subscription != nil {
+				copies = max(copies, st.Subscription.Copying)
+			}
+		}}
+	if _, err := core.Wait(ctxFor(b, 10*time.Minute), wait); err != nil {
+		b.Fatal(err)
+	}
+	seconds = time.Since(start).Seconds()
+	b.StopTimer()
+	return seconds, copies
+}
