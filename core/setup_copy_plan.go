@@ -48,6 +48,11 @@ func (p *setupPlan) planCopy(ctx context.Context) error {
 	if err != nil || p.opts.CopyByWorkers || p.rst.subscription != nil {
 		return err
 	}
+	if p.pst.slot != nil && !p.pst.publication {
+		// Setup makes the publication before the slot: this slot is not a stopped setup's,
+		// which the copy would drop and make again. The workers adopt it, as before.
+		return nil
+	}
 	ok, err := p.replica.exists(ctx, maySetReplicationRoleSQL(p.replica.major()))
 	if err != nil {
 		return wrapRole(p.replica, "read whether setup may copy rows as replication does", err)
