@@ -43,9 +43,9 @@ func with(lists ...[]string) []string { return slices.Concat(lists...) }
 // commands are every command of the Action, as the CLI names them.
 var commands = map[string]*command{
 	"preflight": {name: "preflight", needs: []string{inPrimary, inReplica},
-		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary, inIndexesFirst, inJobs}), run: runPreflight},
+		inputs: with(selection, roleInputs, []string{inPrimaryForReplica, inReplicaForPrimary, inIndexesFirst, inJobs, inCopyByWorkers}), run: runPreflight},
 	"setup": {name: "setup", needs: []string{inPrimary, inReplica},
-		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica, inIndexesFirst, inSyncWorkers}), run: runSetup},
+		inputs: with(execution, selection, roleInputs, []string{inPrimaryForReplica, inIndexesFirst, inSyncWorkers, inCopyByWorkers}), run: runSetup},
 	"status": {name: "status", needs: []string{inPrimary, inReplica},
 		inputs: []string{inMaxLag}, run: runStatus},
 	"wait": {name: "wait", needs: []string{inPrimary, inReplica},

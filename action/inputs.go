@@ -52,6 +52,7 @@ const (
 	inSQL                 = "sql"
 	inIndexesFirst        = "indexes-first"
 	inJobs                = "jobs"
+	inCopyByWorkers       = "copy-by-workers"
 )
 
 // allInputs is every input action.yml declares (a test holds the two together).
@@ -60,7 +61,7 @@ var allInputs = []string{inCommand, inPrimary, inReplica, inProxy, inName, inMax
 	inFailsafe, inDrop, inYes, inDryRun, inRole, inUndo, inMapRole, inPauseLockTimeout, inLockTimeout,
 	inStatementTimeout, inInterval, inForce, inPrimaryForReplica, inReplicaForPrimary, inConnections,
 	inCreateRoles, inOwners, inNoPrivileges, inPgBouncer, inPgBouncerConfig, inPgBouncerDatabase, inSQL,
-	inIndexesFirst, inJobs, inSyncWorkers}
+	inIndexesFirst, inJobs, inSyncWorkers, inCopyByWorkers}
 
 // dsnInputs are the connection strings: secrets, masked before anything is printed.
 var dsnInputs = []string{inPrimary, inReplica, inProxy, inPrimaryForReplica, inReplicaForPrimary, inPgBouncer}
@@ -91,6 +92,7 @@ type params struct {
 	noPrivileges        bool
 	sql                 string
 	indexesFirst        bool
+	copyByWorkers       bool
 	jobs                int
 	syncWorkers         int // setup: tables the replica copies at once; 0 leaves its settings
 }
@@ -232,6 +234,8 @@ func (p *params) set(name, v string) error {
 		p.indexesFirst, err = parseBool(v)
 	case inSyncWorkers:
 		p.syncWorkers, err = parseInt(v)
+	case inCopyByWorkers:
+		p.copyByWorkers, err = parseBool(v)
 	case inCreateRoles:
 		p.createRoles, err = parseBool(v)
 	case inOwners:

@@ -14,7 +14,8 @@ var checkIcons = map[string]string{core.CheckPass: iconOK + " pass", core.CheckW
 // one an error annotation with its remedy, so that setup never starts on a blocker.
 func runPreflight(ctx context.Context, j *job) (*outcome, error) {
 	return rendered(preflightOutcome)(core.Preflight(ctx, core.PreflightOptions{Migration: j.p.m, Selection: j.selection(),
-		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, Jobs: j.p.jobs, Observer: j.observer()}))
+		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, Jobs: j.p.jobs,
+		CopyByWorkers: j.p.copyByWorkers, Observer: j.observer()}))
 }
 
 // preflightOutcome renders what Preflight did.

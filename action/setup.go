@@ -20,7 +20,8 @@ func (j *job) roleOptions() core.RoleOptions {
 // runSetup starts replication; it is idempotent, so re-running a failed job converges.
 func runSetup(ctx context.Context, j *job) (*outcome, error) {
 	return rendered(setupOutcome)(core.Setup(ctx, core.SetupOptions{Migration: j.p.m, Selection: j.selection(),
-		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, SyncWorkers: j.p.syncWorkers, Execution: j.execution()}))
+		RoleOptions: j.roleOptions(), IndexesFirst: j.p.indexesFirst, SyncWorkers: j.p.syncWorkers,
+		CopyByWorkers: j.p.copyByWorkers, Execution: j.execution()}))
 }
 
 // setupOutcome renders what Setup did.
@@ -42,6 +43,9 @@ func setupOutcome(res *core.SetupResult, _ error) *outcome {
 	out.fact("Schema imported", boolText(res.SchemaImported))
 	if len(res.Deferred) > 0 {
 		out.fact("Left for after the copy", fmt.Sprintf("%d indexes and constraints: the wait step builds them as each table's copy ends", len(res.Deferred)))
+	}
+	if res.Copied != nil {
+		out.fact("Copy", text(res.Copied.String()))
 	}
 	if res.Transfer != nil {
 		out.fact("Transfer", text(res.Transfer.Why))

@@ -10,23 +10,26 @@ import (
 )
 
 // BenchmarkBigSchemaSetup measures setup → ready at 10, 100 and 1,000 small tables (10 rows
-// and a bigserial key each), 15 → 15 and 15 → 17, on replicas with PostgreSQL's defaults for
-// their workers ("defaults": 2 tables copied at once) and with the settings preflight
-// suggests ("preflight": restarted with its max_logical_replication_workers and
+// and a bigserial key each), 15 → 15 and 15 → 17, three ways: setup copying the small tables
+// itself ("setup-copy", the default, on a replica with PostgreSQL's defaults for its
+// workers); the replica's sync workers copying every table (setup's copy-by-workers option)
+// with PostgreSQL's defaults ("workers": 2 tables at once) and with the settings preflight
+// suggests ("workers-preflight": restarted with its max_logical_replication_workers and
 // max_worker_processes, as an operator would, and setup's sync-workers option set to its
 // number). The time runs from setup's call to the first wait check that finds the replica
 // ready; wait checks every 100 ms.
 func BenchmarkBigSchemaSetup(b *testing.B) {
 	primary := pgtest.Server(b, "primary15", 15)
 	for _, major := range []int{15, 17} {
-		for _, tuned := range []bool{false, true} {
+		for _, mode := range []string{"setup-copy", "workers", "workers-preflight"} {
+			tuned := mode == "workers-preflight"
 			for _, n := range bigSchemaSizes {
-				name := fmt.Sprintf("15to%d/%s/%dtables", major, map[bool]string{false: "defaults", true: "preflight"}[tuned], n)
+				name := fmt.Sprintf("15to%d/%s/%dtables", major, mode, n)
 				b.Run(name, func(b *testing.B) {
 					pair := pgtest.Pair{Name: name, Primary: primary, Replica: defaultsReplica(b, major, tuned)}
 					var s []float64
 					for i := 0; i < b.N; i++ {
-						sec, copies := bigSetupRun(b, pair, n, tuned)
+						sec, copies := bigSetupRun(b, pair, n, mode)
 						s = append(s, sec)
 						b.Logf("run %d: setup → ready %.2f s, %d tables at once", i+1, sec, copies)
 					}
@@ -68,17 +71,17 @@ func defaultsReplica(b *testing.B, major int, tuned bool) *pgtest.Cluster {
 }
 
 // bigSetupRun makes n tables on a fresh primary database, asks preflight what to set when
-// tuned, then times setup → ready.
-func bigSetupRun(b *testing.B, pair pgtest.Pair, n int, tuned bool) (seconds float64, copies int) {
+// the workers copy with its settings, then times setup → ready.
+func bigSetupRun(b *testing.B, pair pgtest.Pair, n int, mode string) (seconds float64, copies int) {
 	b.StopTimer()
 	defer b.StartTimer()
 	m, pdb, _ := migration(b, pair)
 	if err := pair.Primary.Exec(ctxFor(b, 5*time.Minute), pdb, bigSchemaDDL(n)); err != nil {
 		b.Fatal(err)
 	}
-	opts := core.SetupOptions{Migration: m, PgDump: pgDump(b)}
-	if tuned {
-		pre, err := core.Preflight(ctxFor(b, time.Minute), core.PreflightOptions{Migration: m, PgDump: pgDump(b)})
+	opts := core.SetupOptions{Migration: m, PgDump: pgDump(b), CopyByWorkers: mode != "setup-copy"}
+	if mode == "workers-preflight" {
+		pre, err := core.Preflight(ctxFor(b, time.Minute), core.PreflightOptions{Migration: m, PgDump: pgDump(b), CopyByWorkers: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -88,8 +91,12 @@ func bigSetupRun(b *testing.B, pair pgtest.Pair, n int, tuned bool) (seconds flo
 	}
 	b.StartTimer()
 	start := time.Now()
-	if _, err := core.Setup(ctxFor(b, 5*time.Minute), opts); err != nil {
+	res, err := core.Setup(ctxFor(b, 5*time.Minute), opts)
+	if err != nil {
 		b.Fatal(err)
+	}
+	if res.Copied != nil {
+		b.Logf("setup returned after %.2f s: %s", time.Since(start).Seconds(), res.Copied)
 	}
 	wait := core.WaitOptions{StatusOptions: core.StatusOptions{Migration: m}, Interval: 100 * time.Millisecond, Timeout: 10 * time.Minute,
 		OnStatus: func(st *core.Status) {

@@ -151,11 +151,12 @@ type SetupConfig struct {
 	Schemas             []string `yaml:"schemas"`
 	ExcludeTables       []string `yaml:"exclude_tables"` // schema.table
 	ReplicaIdentityFull bool     `yaml:"replica_identity_full"`
-	CreateRoles         bool     `yaml:"create_roles"`  // create the roles the new primary lacks
-	Owners              bool     `yaml:"owners"`        // give objects their old owners
-	NoPrivileges        bool     `yaml:"no_privileges"` // carry no privileges, owners or roles
-	IndexesFirst        bool     `yaml:"indexes_first"` // import every index before the copy (slower)
-	SyncWorkers         int      `yaml:"sync_workers"`  // tables the replica copies at once, set by setup; 0 leaves its settings
+	CreateRoles         bool     `yaml:"create_roles"`    // create the roles the new primary lacks
+	Owners              bool     `yaml:"owners"`          // give objects their old owners
+	NoPrivileges        bool     `yaml:"no_privileges"`   // carry no privileges, owners or roles
+	IndexesFirst        bool     `yaml:"indexes_first"`   // import every index before the copy (slower)
+	SyncWorkers         int      `yaml:"sync_workers"`    // tables the replica copies at once, set by setup; 0 leaves its settings
+	CopyByWorkers       bool     `yaml:"copy_by_workers"` // leave every table's copy to the replica's sync workers
 }
 
 // CutoverConf tunes cutover, proxy create and fence.

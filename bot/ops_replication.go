@@ -32,7 +32,7 @@ var checkIcons = map[string]string{core.CheckPass: ":white_check_mark:", core.Ch
 func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 	res, err := core.Preflight(ctx, core.PreflightOptions{Migration: r.mig.M, Selection: r.mig.selection(),
 		RoleOptions: r.mig.roleOptions(), PgDump: r.b.cfg.PgDump, IndexesFirst: r.mig.Cfg.Setup.IndexesFirst, Jobs: r.mig.Cfg.Jobs,
-		Observer: r.observer()})
+		CopyByWorkers: r.mig.Cfg.Setup.CopyByWorkers, Observer: r.observer()})
 	if err != nil {
 		return nil, err
 	}
@@ -58,11 +58,12 @@ func opPreflight(ctx context.Context, r *run) (*outcome, error) {
 func opSetup(ctx context.Context, r *run) (*outcome, error) {
 	sel := r.mig.selection()
 	res, err := core.Setup(ctx, core.SetupOptions{Migration: r.mig.M, Selection: sel,
-		RoleOptions:  r.mig.roleOptions(),
-		PgDump:       r.b.cfg.PgDump,
-		IndexesFirst: r.mig.Cfg.Setup.IndexesFirst,
-		SyncWorkers:  r.mig.Cfg.Setup.SyncWorkers,
-		Execution:    r.execution()})
+		RoleOptions:   r.mig.roleOptions(),
+		PgDump:        r.b.cfg.PgDump,
+		IndexesFirst:  r.mig.Cfg.Setup.IndexesFirst,
+		SyncWorkers:   r.mig.Cfg.Setup.SyncWorkers,
+		CopyByWorkers: r.mig.Cfg.Setup.CopyByWorkers,
+		Execution:     r.execution()})
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +82,9 @@ func opSetup(ctx context.Context, r *run) (*outcome, error) {
 	}
 	if n := len(res.Deferred); n > 0 && !res.DryRun {
 		fmt.Fprintf(&b, "\n• %d secondary index(es) and constraint(s) left for after each table's copy: `wait %s` builds them.", n, r.req.cmd.Migration)
+	}
+	if res.Copied != nil {
+		b.WriteString("\n• Copy: " + res.Copied.String())
 	}
 	if res.Transfer != nil {
 		b.WriteString("\n• Transfer: " + res.Transfer.Why)

@@ -34,11 +34,13 @@ var configKeys = map[core.Option]string{
 	core.OptCreateRoles: "setup.create_roles", core.OptOwners: "setup.owners", core.OptNoPrivileges: "setup.no_privileges",
 	core.OptPgBouncer: "pgbouncer.admin", core.OptPgBouncerConfig: "pgbouncer.config", core.OptPgBouncerDatabase: "pgbouncer.database",
 	core.OptJobs: "jobs", core.OptIndexesFirst: "setup.indexes_first",
+	core.OptCopyByWorkers: "setup.copy_by_workers",
 }
 
 // boolKeys are the config keys that are switches.
 var boolKeys = map[core.Option]bool{core.OptReplicaIdentityFull: true, core.OptFailsafe: true,
-	core.OptCreateRoles: true, core.OptOwners: true, core.OptNoPrivileges: true, core.OptIndexesFirst: true}
+	core.OptCreateRoles: true, core.OptOwners: true, core.OptNoPrivileges: true, core.OptIndexesFirst: true,
+	core.OptCopyByWorkers: true}
 
 // fixedOptions are the options the bot does not let anyone set: it uses core's defaults.
 var fixedOptions = map[core.Option]string{

@@ -57,6 +57,17 @@ const (
 	DefaultWindow = 10 * time.Second
 )
 
+// Setup copies the small tables itself, from one snapshot, and leaves the others to the
+// replica's sync workers (setup_copy.go): a table-sync worker costs a process, a slot and
+// a handshake with the apply worker, some 40 to 100 ms, whatever the table's size.
+const (
+	// SetupCopyTableMax is the largest table setup copies itself: above it, the workers'
+	// parallel copy, with its progress in status, is worth their cost.
+	SetupCopyTableMax int64 = 64 << 20
+	// SetupCopyTotalMax bounds what setup copies in all, so that it returns in seconds.
+	SetupCopyTotalMax int64 = 1 << 30
+)
+
 // DefaultVerifyParallel is how many tables verify compares at once.
 const DefaultVerifyParallel = 4
 

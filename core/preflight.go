@@ -16,6 +16,9 @@ type PreflightOptions struct {
 	// WaitOptions).
 	IndexesFirst bool
 	Jobs         int
+	// CopyByWorkers: setup would leave every table's copy to the replica's sync workers
+	// (SetupOptions).
+	CopyByWorkers bool
 	Observer
 }
 

@@ -12,6 +12,12 @@ import (
 // settings that would copy SuggestedAtOnce at once instead (setup's sync-workers option sets
 // them when the replica lets it).
 type CopyAdvice struct {
+	// SetupTables are the small tables setup copies itself (setup_copy.go), SetupBytes
+	// their size, SetupEstimateSeconds about how long that takes.
+	SetupTables          int     `json:"setup_tables"`
+	SetupBytes           int64   `json:"setup_bytes"`
+	SetupEstimateSeconds float64 `json:"setup_estimate_seconds"`
+	// Tables and Bytes are what the replica's sync workers copy: the rest.
 	Tables          int                `json:"tables"`
 	Bytes           int64              `json:"bytes"`
 	Settings        SyncWorkerSettings `json:"settings"`
@@ -32,14 +38,17 @@ func checkInitialCopy(ctx context.Context, p *preflight) error {
 	if p.primary == nil {
 		return nil
 	}
-	a, err := adviseCopy(ctx, p.primary, p.replica, p.tables.publish, p.opts.name())
+	a, err := adviseCopy(ctx, p.primary, p.replica, p.tables.publish, p.opts.name(), p.opts.CopyByWorkers)
 	if err != nil {
 		return err
 	}
 	p.res.Copy = a
 	const name = "initial copy"
-	now := fmt.Sprintf("%d table(s), %s: %d at once (max_sync_workers_per_subscription %d, max_logical_replication_workers %d, max_worker_processes %d), about %s",
+	now := fmt.Sprintf("the replica's sync workers copy %d table(s), %s: %d at once (max_sync_workers_per_subscription %d, max_logical_replication_workers %d, max_worker_processes %d), about %s",
 		a.Tables, FormatBytes(a.Bytes), a.AtOnce, a.Settings.SyncWorkers, a.Settings.LogicalWorkers, a.Settings.WorkerProcesses, seconds(a.EstimateSeconds))
+	if a.SetupTables > 0 {
+		now = fmt.Sprintf("setup copies %d small table(s) itself from one snapshot, %s, about %s; %s", a.SetupTables, FormatBytes(a.SetupBytes), seconds(a.SetupEstimateSeconds), now)
+	}
 	if a.SuggestedAtOnce <= a.AtOnce || a.EstimateSeconds < copyWorthAdvice.Seconds() || a.SuggestedEstimateSeconds > a.EstimateSeconds/2 {
 		p.pass(name, now)
 		return nil
@@ -69,10 +78,15 @@ func copyRemedy(a *CopyAdvice) Remedy {
 	return remedy(text, ", or have setup set them with ", OptSyncWorkers, fmt.Sprintf(" %d; the primary then needs %d free replication slots and WAL senders", a.SuggestedAtOnce, a.SuggestedAtOnce+1))
 }
 
-// adviseCopy reads what the copy of tables would take on the replica, and what it would
-// with the suggested settings.
-func adviseCopy(ctx context.Context, primary, replica *server, tables []catalogTable, subscription string) (*CopyAdvice, error) {
-	bytes, err := tablesSize(ctx, primary, tables)
+// adviseCopy reads what the copy of tables would take: setup's own of the small ones
+// (unless byWorkers), and the replica's of the rest with its settings and with the
+// suggested ones.
+func adviseCopy(ctx context.Context, primary, replica *server, tables []catalogTable, subscription string, byWorkers bool) (*CopyAdvice, error) {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+	}
+	sizes, err := readTableSizes(ctx, primary, names)
 	if err != nil {
 		return nil, err
 	}
@@ -80,26 +94,23 @@ func adviseCopy(ctx context.Context, primary, replica *server, tables []catalogT
 	if err != nil {
 		return nil, err
 	}
-	a := &CopyAdvice{Tables: len(tables), Bytes: bytes, Settings: w, AtOnce: w.AtOnce()}
-	a.EstimateSeconds = estimateCopy(a.Tables, bytes, a.AtOnce).Seconds()
+	a := &CopyAdvice{Settings: w, AtOnce: w.AtOnce()}
+	workers := tables
+	if !byWorkers {
+		var setup []catalogTable
+		setup, workers, a.SetupBytes = splitCopy(tables, sizes, SetupCopyTableMax, SetupCopyTotalMax)
+		a.SetupTables = len(setup)
+		a.SetupEstimateSeconds = estimateSetupCopy(a.SetupTables, a.SetupBytes).Seconds()
+	}
+	a.Tables = len(workers)
+	for _, t := range workers {
+		a.Bytes += sizes[t.String()].bytes
+	}
+	a.EstimateSeconds = estimateCopy(a.Tables, a.Bytes, a.AtOnce).Seconds()
 	a.Suggested = w.For(suggestedSyncWorkers(a.Tables))
 	a.SuggestedAtOnce = a.Suggested.AtOnce()
-	a.SuggestedEstimateSeconds = estimateCopy(a.Tables, bytes, a.SuggestedAtOnce).Seconds()
+	a.SuggestedEstimateSeconds = estimateCopy(a.Tables, a.Bytes, a.SuggestedAtOnce).Seconds()
 	return a, nil
-}
-
-// tablesSize is the size of tables on s, indexes left out (the copy does not send them).
-func tablesSize(ctx context.Context, s *server, tables []catalogTable) (int64, error) {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = t.String()
-	}
-	var n int64
-	err := s.conn.QueryRow(ctx, `SELECT coalesce(sum(pg_table_size(to_regclass(t))), 0)::int8 FROM unnest($1::text[]) AS t`, names).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("%s: read the tables' sizes: %w", s.role, err)
-	}
-	return n, nil
 }
 
 // seconds says a duration in seconds the way people round it.

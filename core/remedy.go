@@ -53,6 +53,7 @@ const (
 	OptIndexesFirst        Option = "indexes-first"
 	OptJobs                Option = "jobs"
 	OptSyncWorkers         Option = "sync-workers"
+	OptCopyByWorkers       Option = "copy-by-workers"
 )
 
 // Options lists every Option, so that a front end can check it spells each one.
@@ -62,7 +63,7 @@ func Options() []Option {
 		OptMaxPause, OptPauseLockTimeout, OptMaxLag, OptMargin, OptSkip, OptWindow, OptTimeout,
 		OptInterval, OptLockTimeout, OptStatementTimeout, OptMapRole, OptRole, OptForce, OptConnections,
 		OptCreateRoles, OptOwners, OptNoPrivileges, OptPgBouncer, OptPgBouncerConfig, OptPgBouncerDatabase,
-		OptIndexesFirst, OptJobs, OptSyncWorkers}
+		OptIndexesFirst, OptJobs, OptSyncWorkers, OptCopyByWorkers}
 }
 
 // Command is an operation a remedy tells the user to run.

@@ -17,6 +17,13 @@ type SetupOptions struct {
 	// SyncWorkers, when set, has the replica copy that many tables at once: setup sets its
 	// worker settings (the ones that need a restart take effect at the next). 0 leaves them.
 	SyncWorkers int
+	// CopyByWorkers leaves every table's copy to the replica's sync workers, as pghandoff did
+	// before. By default setup copies the small tables itself, from one snapshot
+	// (setup_copy.go), and the workers copy the rest.
+	CopyByWorkers bool
+	// CopyTableMax and CopyTotalMax bound what setup copies itself: the largest table, and
+	// all of them; zero means SetupCopyTableMax and SetupCopyTotalMax.
+	CopyTableMax, CopyTotalMax int64
 	Execution
 }
 
@@ -46,7 +53,10 @@ type SetupResult struct {
 	// SyncWorkers are the replica's worker settings in effect once setup changed them (the
 	// sync-workers option); nil when it did not.
 	SyncWorkers *SyncWorkerSettings `json:"sync_workers,omitempty"`
-	Statements  []Statement         `json:"statements"`
+	// Copied is what setup copied itself before subscribing; nil when it left every table to
+	// the replica's sync workers.
+	Copied     *SetupCopy  `json:"copied,omitempty"`
+	Statements []Statement `json:"statements"`
 }
 
 // Setup starts logically replicating the primary into the replica: the sentinel table, the

@@ -21,12 +21,13 @@ type setupPlan struct {
 	settle           bool // an aborted failsafe cutover left forward replication off: turn it on
 	workers          SyncWorkerSettings
 	workerChanges    []settingChange // the replica's settings the sync-workers option changes
+	copy             *setupCopyPlan  // the tables setup copies itself; nil: the workers copy all
 	res              *SetupResult
 }
 
 func planSetup(ctx context.Context, opts SetupOptions, primary, replica *server, res *SetupResult) (*setupPlan, error) {
 	p := &setupPlan{opts: opts, primary: primary, replica: replica, res: res}
-	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot, p.checkRoles, p.checkSyncWorkers} {
+	for _, step := range []func(context.Context) error{p.read, p.checkTables, p.checkExtensions, p.checkReplica, p.checkSlot, p.checkRoles, p.checkSyncWorkers, p.planCopy} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}

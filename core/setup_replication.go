@@ -10,8 +10,11 @@ import (
 
 func (p *setupPlan) publish(ctx context.Context, r *runner) error {
 	name := ident(p.opts.name())
+	if p.copy != nil && p.pst.publication {
+		return p.publishOnly(ctx, r)
+	}
 	var missing []string
-	for _, t := range p.tables.publish {
+	for _, t := range p.publishedFirst() {
 		if !slices.Contains(p.pst.published, t.TableName) {
 			missing = append(missing, t.String())
 		}
@@ -62,7 +65,7 @@ func (p *setupPlan) recordMeta(ctx context.Context, r *runner) error {
 // createSlot makes the slot on the primary before the subscription uses it, so that a crash
 // between the two leaves a slot the next run adopts instead of one it trips over.
 func (p *setupPlan) createSlot(ctx context.Context, r *runner) error {
-	if p.pst.slot != nil {
+	if p.pst.slot != nil || p.copy != nil {
 		return nil
 	}
 	return r.exec(ctx, p.primary, fmt.Sprintf("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", literal(p.opts.name())), "")
@@ -78,8 +81,11 @@ const subscriptionUnreachableHint = "the replica could not connect to the primar
 func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
 	name := p.opts.name()
 	sub := p.rst.subscription
+	if sub == nil && p.copy != nil {
+		return nil // copyAndSubscribe made it
+	}
 	if sub == nil {
-		return p.createSubscription(ctx, r)
+		return p.createSubscription(ctx, r, true)
 	}
 	if !slices.Contains(sub.publications, name) {
 		return refused(remedy("choose another ", OptName), "the replica's subscription %s subscribes to %v, not to publication %s", name, sub.publications, name)
@@ -96,15 +102,15 @@ func (p *setupPlan) subscribe(ctx context.Context, r *runner) error {
 }
 
 // createSubscription subscribes the replica, with the transfer options both servers allow
-// (transfer.go).
-func (p *setupPlan) createSubscription(ctx context.Context, r *runner) error {
+// (transfer.go); copyData has its sync workers copy every table first.
+func (p *setupPlan) createSubscription(ctx context.Context, r *runner, copyData bool) error {
 	name := p.opts.name()
 	transfer, err := decideTransfer(ctx, p.primary, p.replica, catalogNames(p.tables.publish))
 	if err != nil {
 		return err
 	}
 	p.res.Transfer = &transfer
-	withOpts := append([]string{"create_slot = false", "slot_name = " + literal(name), "copy_data = true"}, transfer.options()...)
+	withOpts := append([]string{"create_slot = false", "slot_name = " + literal(name), fmt.Sprintf("copy_data = %t", copyData)}, transfer.options()...)
 	format := "CREATE SUBSCRIPTION " + ident(name) + " CONNECTION %s PUBLICATION " + ident(name) + " WITH (" + strings.Join(withOpts, ", ") + ")"
 	dsn := p.opts.primaryForReplica()
 	err = r.exec(ctx, p.replica, fmt.Sprintf(format, literal(dsn.ConnInfo())), fmt.Sprintf(format, literal(dsn.redactedConnInfo())))

@@ -9,11 +9,14 @@ import (
 // apply runs the plan's steps in the order that keeps every crash point resumable and puts
 // the likeliest failure first: the schema import (all or nothing, on the replica) before
 // anything changes on the primary; then identities, sentinel, publication, the slot (after
-// the publication, which decoding must see), and the subscription last. The privileges
+// the publication, which decoding must see), and the subscription last. When setup copies
+// the small tables itself, the slot, their copy and the subscription are one step
+// (setup_copy.go), and the other tables join the publication after it. The privileges
 // follow the import, on the replica, so that tables a later run imports get theirs too.
 func (p *setupPlan) apply(ctx context.Context, r *runner) error {
 	steps := []func(context.Context, *runner) error{
-		p.setSyncWorkers, p.settleForward, p.importSchema, p.carryPrivileges, p.setReplicaIdentities, p.createSentinel, p.publish, p.createSlot, p.subscribe,
+		p.setSyncWorkers, p.settleForward, p.importSchema, p.carryPrivileges, p.setReplicaIdentities, p.createSentinel, p.publish,
+		p.copyAndSubscribe, p.createSlot, p.subscribe, p.publishRest,
 	}
 	for _, step := range steps {
 		if err := step(ctx, r); err != nil {

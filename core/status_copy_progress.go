@@ -47,7 +47,11 @@ func (c *statusChecker) readCopyProgress(ctx context.Context, st *Status, s stre
 	if s.back || len(names) == 0 {
 		return nil
 	}
-	sizes, err := readTableSizes(ctx, c.primary, st.Tables)
+	all := make([]string, len(st.Tables))
+	for i, t := range st.Tables {
+		all[i] = t.String()
+	}
+	sizes, err := readTableSizes(ctx, c.primary, all)
 	if err != nil {
 		return err
 	}
@@ -104,11 +108,8 @@ func (p *CopyProgress) estimate(rate float64) {
 	p.BytesPerSecond, p.ETASeconds = &rate, &eta
 }
 
-func readTableSizes(ctx context.Context, primary *server, tables []TableState) (map[string]tableSize, error) {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = t.String()
-	}
+// readTableSizes reads the sizes of the tables named (quoted) on the primary, by name.
+func readTableSizes(ctx context.Context, primary *server, names []string) (map[string]tableSize, error) {
 	rows, err := primary.conn.Query(ctx, tableSizesSQL, names)
 	if err != nil {
 		return nil, wrapRole(primary, "read the tables' sizes", err)

@@ -58,6 +58,16 @@ const (
 	copyBytesPerSecond = 40 << 20
 )
 
+// setupCopyPerTable is what each table costs setup's own copy beyond its bytes (two COPY
+// round trips on one connection each side), measured at 1,000 small tables.
+const setupCopyPerTable = time.Millisecond
+
+// estimateSetupCopy is how long setup's own copy of tables tables holding bytes takes: one
+// table after the other, on one connection.
+func estimateSetupCopy(tables int, bytes int64) time.Duration {
+	return time.Duration(tables)*setupCopyPerTable + time.Duration(float64(bytes)/copyBytesPerSecond*float64(time.Second))
+}
+
 // estimateCopy is how long the initial copy of tables tables holding bytes takes with
 // workers copying at once.
 func estimateCopy(tables int, bytes int64, workers int) time.Duration {

@@ -26,7 +26,15 @@ func TestInitialCopyAdvice(t *testing.T) {
 		EXECUTE format('CREATE TABLE public.t%%s (id bigserial PRIMARY KEY, v text)', i);
 	END LOOP; END $$`, tables))
 
+	// Setup copies small tables itself: nothing is left to the workers to advise on.
 	pre, err := core.Preflight(ctxFor(t, time.Minute), core.PreflightOptions{Migration: e.m, PgDump: e.pgDump})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, c := pre.Copy, findCheck(pre, "initial copy"); a == nil || c.Status != core.CheckPass || a.SetupTables != tables || a.Tables != 0 {
+		t.Fatalf("initial copy of small tables by setup: %+v, %+v", c, a)
+	}
+	pre, err = core.Preflight(ctxFor(t, time.Minute), core.PreflightOptions{Migration: e.m, PgDump: e.pgDump, CopyByWorkers: true})
 	if err != nil {
 		t.Fatal(err)
 	}

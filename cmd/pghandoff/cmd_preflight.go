@@ -13,7 +13,7 @@ func (a *app) preflightCommand() *cobra.Command {
 	var s servers
 	var sel selectionFlags
 	var roles roleFlags
-	var asJSON, indexesFirst bool
+	var asJSON, indexesFirst, copyByWorkers bool
 	var pgDump string
 	var jobs int
 	cmd := &cobra.Command{
@@ -28,7 +28,9 @@ roles that own migrated objects or hold privileges on them: which exist on the r
 can log in there, and what setup will do about the others (given the same --map-role,
 --create-roles, --owners and --no-privileges as setup); how many indexes and constraints setup
 leaves for after the copy and how many the replica builds at once (--jobs, --indexes-first);
-whether rows travel in binary and large transactions stream.
+whether rows travel in binary and large transactions stream; which small tables setup copies
+itself and how many the replica's sync workers copy, at once and in about how long
+(--copy-by-workers: all of them).
 Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -41,7 +43,7 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 				return err
 			}
 			res, err := core.Preflight(cmd.Context(), core.PreflightOptions{Migration: m, Selection: selection, RoleOptions: roles.options(),
-				PgDump: pgDump, IndexesFirst: indexesFirst, Jobs: jobs, Observer: a.silentObserver()})
+				PgDump: pgDump, IndexesFirst: indexesFirst, Jobs: jobs, CopyByWorkers: copyByWorkers, Observer: a.silentObserver()})
 			if err = show(a, asJSON, res, err, renderPreflight); err == nil && !res.OK {
 				return &exitError{code: exitNotReady}
 			}
@@ -54,6 +56,7 @@ Each check passes, warns or fails with a remedy. Exits 3 when a check fails.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&pgDump, "pg-dump", "", "pg_dump to check (default: the newest installed)")
 	indexesFirstFlag(cmd, &indexesFirst)
+	copyByWorkersFlag(cmd, &copyByWorkers)
 	jobsFlag(cmd, &jobs)
 	return cmd
 }

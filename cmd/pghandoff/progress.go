@@ -86,6 +86,12 @@ func jobsFlag(cmd *cobra.Command, p *int) {
 	cmd.Flags().IntVar(p, "jobs", core.DefaultJobs, "how many of the indexes and constraints left for after the copy to build at once on the replica (fewer when its shared_buffers do not hold that many maintenance_work_mem)")
 }
 
+// copyByWorkersFlag is setup's and preflight's switch that leaves every table's copy to the
+// replica's sync workers.
+func copyByWorkersFlag(cmd *cobra.Command, p *bool) {
+	cmd.Flags().BoolVar(p, "copy-by-workers", false, "leave every table's copy to the replica's sync workers (default: setup copies the small tables itself, from one snapshot)")
+}
+
 func indexesFirstFlag(cmd *cobra.Command, p *bool) {
 	cmd.Flags().BoolVar(p, "indexes-first", false, "import every index and constraint before the copy, as pghandoff did before (slower); by default the secondary ones are built after each table's copy, by wait")
 }
