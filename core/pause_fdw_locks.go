@@ -82,24 +82,24 @@ const (
 	locksParents = -2 // the LOCK TABLE of the parents: which child it waited for, the watch reads
 )
 
-// lockBatch is the hold's statements, and for each what it locks.
-type lockBatch struct {
+// lockStatements are the hold's statements, and for each what it locks.
+type lockStatements struct {
 	sql   []string
 	locks []int
 }
 
-func (b *lockBatch) add(sql string, locks int) {
+func (b *lockStatements) add(sql string, locks int) {
 	b.sql, b.locks = append(b.sql, sql), append(b.locks, locks)
 }
 
 // lockBatch opens the pause's transaction and takes every lock, in one round trip: first the
-// tables earlier attempts were not granted in time, each waited for while holding nothing
-// else, then the application's tables that are no parent's children, the parents (the
+// tables earlier attempts were not granted in time (the latest first: it is waited for while
+// holding nothing else), then the application's tables that are no parent's children, the parents (the
 // application's tables', then the helpers'), and the helpers that are no parent's children.
 // An ALTER FOREIGN TABLE setting the owner the table already has changes nothing but takes
 // its lock; a table locked twice is locked once.
-func (s *fdwSwitch) lockBatch(p *pause) lockBatch {
-	var b lockBatch
+func (s *fdwSwitch) lockBatch(p *pause) lockStatements {
+	var b lockStatements
 	b.add("BEGIN", locksNothing)
 	b.add(fmt.Sprintf("SET LOCAL lock_timeout = %d", p.lockTimeout.Milliseconds()), locksNothing)
 	b.add(fmt.Sprintf("SET LOCAL statement_timeout = %d", p.maxPause.Milliseconds()), locksNothing)
@@ -170,7 +170,7 @@ func (s *fdwSwitch) hold(ctx context.Context, p *pause, _ int) (bool, error) {
 
 // failedAt finds the table whose lock failed the batch at statement done: the one its ALTER
 // names, or for the LOCK TABLE of the parents, the child the watch saw it wait for (-1: none).
-func (s *fdwSwitch) failedAt(b lockBatch, done int, waitedFor uint32) int {
+func (s *fdwSwitch) failedAt(b lockStatements, done int, waitedFor uint32) int {
 	if done >= len(b.locks) {
 		return -1
 	}
