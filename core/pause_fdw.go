@@ -3,35 +3,32 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // fdwSwitch is the postgres_fdw proxy as the pause drives it: the hold is an ACCESS EXCLUSIVE
-// lock on every foreign table of the migration, taken in one transaction of the proxy (an
-// ALTER FOREIGN TABLE takes it; LOCK TABLE refuses foreign tables); the repoint is the
-// foreign server's and user mappings' options, changed in that transaction; the release is
-// its COMMIT. The queued statements then run against the target.
+// lock on every foreign table of the migration, taken in one transaction of the proxy (one
+// LOCK TABLE of the pause's parents, pause_parents.go, for their children; an ALTER FOREIGN
+// TABLE for each of the others, pause_fdw_locks.go); the repoint is the foreign server's and
+// user mappings' options, changed in that transaction; the release is its COMMIT. The queued
+// statements then run against the target.
 type fdwSwitch struct {
 	m       Migration
 	proxy   *server
 	watcher *server // a second connection, watching the lock batch for deadlocks
 	srv     fdwServer
-	tables  []lockTarget
+	// tables are the foreign tables to lock: the first ones, in order, those earlier attempts
+	// were not granted in time; then the others, the application's before the helpers.
+	tables []lockTarget
+	first  int
+	// parents are the pause's parents with children to lock, the application's tables' first.
+	parents []string
 	r       *runner
 	dryRun  bool
 	// prepared: the lock batch is recorded and the session's caches loaded (prepare).
 	prepared bool
-}
-
-// lockTarget is a foreign table of the migration on the proxy.
-type lockTarget struct {
-	name  string // qualified, quoted
-	oid   uint32
-	owner string
 }
 
 var _ trafficStrategy = (*fdwSwitch)(nil)
@@ -54,9 +51,7 @@ func (s *fdwSwitch) pointsAt() string {
 
 // newFDWSwitch reads the proxy's foreign server and lists the foreign tables to lock (the
 // helper ones too: a default drawing a sequence value is a write to the source), checking
-// that the proxy has lock slots for them. The helpers come last, in the order an INSERT
-// takes them: its table, then the helper of its default. Locking a helper first would
-// deadlock with every insert in flight.
+// that the proxy has lock slots for them.
 func newFDWSwitch(ctx context.Context, proxy *server, m Migration, r *runner) (*fdwSwitch, error) {
 	s := &fdwSwitch{m: m, proxy: proxy, r: r, dryRun: r.dryRun}
 	var err error
@@ -66,25 +61,8 @@ func newFDWSwitch(ctx context.Context, proxy *server, m Migration, r *runner) (*
 	if !s.srv.exists {
 		return nil, withHint(fmt.Errorf("%w: the proxy has no foreign server %s", ErrNotFound, m.name()), remedy("run ", CmdProxyCreate, " first"))
 	}
-	rows, err := proxy.conn.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname), c.oid, pg_get_userbyid(c.relowner)::text
-		FROM pg_foreign_table ft
-		JOIN pg_class c ON c.oid = ft.ftrelid
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE ft.ftserver = (SELECT oid FROM pg_foreign_server WHERE srvname = $1)
-		ORDER BY n.nspname = $2, 1`, m.name(), m.helperSchema())
-	if err != nil {
-		return nil, fmt.Errorf("proxy: list foreign tables: %w", err)
-	}
-	err = forEachRow(rows, func(row pgx.CollectableRow) error {
-		var t lockTarget
-		if err := row.Scan(&t.name, &t.oid, &t.owner); err != nil {
-			return err
-		}
-		s.tables = append(s.tables, t)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("proxy: list foreign tables: %w", err)
+	if err := s.listLockTargets(ctx); err != nil {
+		return nil, err
 	}
 	return s, s.checkLockSlots(ctx)
 }
@@ -114,19 +92,20 @@ func (s *fdwSwitch) prepare(ctx context.Context, p *pause) error {
 	if s.prepared {
 		return nil
 	}
-	for _, stmt := range s.lockBatch(p) {
+	for _, stmt := range s.lockBatch(p).sql {
 		s.r.record(ctx, s.proxy, stmt)
 	}
 	p.rep.Tables = len(s.tables)
+	s.noteOneByOne(ctx)
 	if s.dryRun {
 		return nil
 	}
 	if err := s.openWatcher(ctx); err != nil {
 		return err
 	}
-	names := make([]string, len(s.tables))
-	for i, t := range s.tables {
-		names[i] = t.name
+	names := slices.Clone(s.parents)
+	for _, t := range s.tables {
+		names = append(names, t.name)
 	}
 	// pg_relation_size opens each table (a foreign table has no files: 0), by its name as the
 	// lock batch names it, and closes it: a share lock held for an instant.
@@ -156,60 +135,6 @@ func (s *fdwSwitch) close() { s.watcher.close() }
 func remainingSQL(maxPause time.Duration) string {
 	left := fmt.Sprintf("greatest(1, %d - (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)::text", maxPause.Milliseconds())
 	return "SELECT set_config('statement_timeout', " + left + ", true), set_config('idle_in_transaction_session_timeout', " + left + ", true)"
-}
-
-// lockBatch opens the pause's transaction and takes every lock, in one round trip; setting
-// the owner a table already has changes nothing.
-func (s *fdwSwitch) lockBatch(p *pause) []string {
-	stmts := []string{"BEGIN", fmt.Sprintf("SET LOCAL lock_timeout = %d", p.lockTimeout.Milliseconds()),
-		fmt.Sprintf("SET LOCAL statement_timeout = %d", p.maxPause.Milliseconds())}
-	for _, t := range s.tables {
-		stmts = append(stmts, fmt.Sprintf("ALTER FOREIGN TABLE %s OWNER TO %s", t.name, ident(t.owner)))
-	}
-	return append(stmts, remainingSQL(p.maxPause))
-}
-
-// lockBatchPrefix is the number of statements of lockBatch before the first ALTER.
-const lockBatchPrefix = 3
-
-// hold takes the locks, watched for deadlocks. When a lock is not granted in time, it lets
-// everything go and puts that table first for the next attempt: waiting for it first,
-// holding no other, lets an application transaction that holds it and wants another finish
-// instead of deadlocking.
-func (s *fdwSwitch) hold(ctx context.Context, p *pause, _ int) (bool, error) {
-	if s.dryRun {
-		return false, nil
-	}
-	batch := strings.Join(s.lockBatch(p), ";\n")
-	stop := s.watchDeadlock(ctx)
-	results := s.proxy.conn.PgConn().Exec(ctx, batch)
-	done := 0
-	for results.NextResult() {
-		if _, err := results.ResultReader().Close(); err != nil {
-			break
-		}
-		done++
-	}
-	err := results.Close()
-	deadlock := stop()
-	if err == nil {
-		s.r.note(ctx, roleProxy, "locks taken on %d foreign tables: no write reaches the %s through the proxy now", len(s.tables), p.sourceRole)
-		return false, nil
-	}
-	rollback(s.proxy)
-	if sqlState(err) != codeLockNotAvailable && !deadlock {
-		return false, fmt.Errorf("proxy: take the locks: %w", err)
-	}
-	if failed := done - lockBatchPrefix; failed >= 0 && failed < len(s.tables) {
-		t := s.tables[failed]
-		why := fmt.Sprintf("was not granted within %s", p.lockTimeout)
-		if deadlock {
-			why = "is held by an application transaction waiting for a table the pause held"
-		}
-		s.r.warn(ctx, roleProxy, "the lock on %s %s: released every lock, trying again with that table first", t.name, why)
-		s.tables = append([]lockTarget{t}, append(s.tables[:failed:failed], s.tables[failed+1:]...)...)
-	}
-	return true, nil
 }
 
 // repoint points the foreign server and every user mapping at the target, in the pause's
@@ -310,50 +235,4 @@ func proxyTarget(ctx context.Context, m Migration) (string, error) {
 		return roleReplica, nil
 	}
 	return "", nil
-}
-
-// deadlockSQL finds a session that the pause waits for and that waits for the pause: an
-// application transaction holding a table the pause asks for and asking for one it holds.
-const deadlockSQL = `SELECT EXISTS (SELECT 1 FROM unnest(pg_blocking_pids($1)) AS b(pid) WHERE $1 = ANY (pg_blocking_pids(b.pid)))`
-
-// watchDeadlock watches, from the second connection, the lock batch in flight, and cancels
-// it as soon as it is in a deadlock: PostgreSQL's own detector waits deadlock_timeout (1s by
-// default) and could pick the application's transaction to kill; lock_timeout alone would
-// hold the application for all of it. stop ends the watch and reports whether it cancelled
-// the batch. A cancel that arrives once the batch is over finds the session idle, where
-// PostgreSQL ignores it.
-func (s *fdwSwitch) watchDeadlock(ctx context.Context) (stop func() bool) {
-	pid := s.proxy.conn.PgConn().PID()
-	var mu sync.Mutex
-	running, cancelled := true, false
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		for {
-			select {
-			case <-quit:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			var deadlock bool
-			if err := s.watcher.conn.QueryRow(ctx, deadlockSQL, pid).Scan(&deadlock); err != nil || !deadlock {
-				continue
-			}
-			mu.Lock()
-			if running {
-				_, err := s.watcher.conn.Exec(ctx, "SELECT pg_cancel_backend($1)", pid)
-				cancelled = err == nil
-			}
-			mu.Unlock()
-			return
-		}
-	}()
-	return func() bool {
-		mu.Lock()
-		running = false
-		mu.Unlock()
-		close(quit)
-		<-finished
-		return cancelled
-	}
 }

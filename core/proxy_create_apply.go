@@ -91,22 +91,29 @@ func (p *proxyPlan) proxySteps(ctx context.Context) ([]step, error) {
 			add(p.ddl[rel.TableName])
 		}
 	}
+	steps = append(steps, p.pauseParentSteps()...)
 	steps = append(steps, p.alter...)
 	grants, err := p.grantSteps(ctx)
 	return append(steps, grants...), err
+}
+
+// foreignTables names the foreign tables the proxy stands in with: for the migration's
+// relations, and the sequence helpers.
+func (p *proxyPlan) foreignTables() (tables, helpers []TableName) {
+	for _, rel := range p.sel.relations {
+		tables = append(tables, rel.TableName)
+	}
+	for _, s := range p.seqs {
+		helpers = append(helpers, TableName{Schema: p.opts.helperSchema(), Name: helperName(s.table())})
+	}
+	return tables, helpers
 }
 
 // grantSteps give each mapped role, other than the one pghandoff connects as (which owns
 // everything), what it lacks of the schemas, foreign tables and sequence helpers.
 func (p *proxyPlan) grantSteps(ctx context.Context) ([]step, error) {
 	m := p.opts.Migration
-	var tables, helpers []TableName
-	for _, rel := range p.sel.relations {
-		tables = append(tables, rel.TableName)
-	}
-	for _, s := range p.seqs {
-		helpers = append(helpers, TableName{Schema: m.helperSchema(), Name: helperName(s.table())})
-	}
+	tables, helpers := p.foreignTables()
 	schemas := append(slices.Clone(p.sel.schemas), m.helperSchema())
 	var steps []step
 	for _, role := range p.roles[1:] {

@@ -17,6 +17,7 @@ type proxyState struct {
 	relations    map[TableName]proxyRelation // those of the wanted names that exist
 	types        map[string][]string         // qualified name → enum labels (nil: not an enum)
 	functions    map[string]bool             // helper functions that exist, by name
+	pause        pauseFamilies               // the pause's parents and their children
 	maxLocks     int
 }
 
@@ -59,7 +60,8 @@ func readProxyState(ctx context.Context, proxy *server, m Migration, tables []Ta
 	for _, f := range fns {
 		st.functions[f] = true
 	}
-	return st, nil
+	st.pause, err = readPauseFamilies(ctx, proxy, m)
+	return st, err
 }
 
 func (st *proxyState) readRelations(ctx context.Context, proxy *server, tables []TableName) error {

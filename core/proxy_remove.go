@@ -151,7 +151,7 @@ func (pr *proxyRemoval) dropProxyObjects(ctx context.Context, srv fdwServer, typ
 		if err := pr.r.exec(ctx, pr.proxy, "DROP SCHEMA IF EXISTS "+ident(m.helperSchema())+" CASCADE", ""); err != nil {
 			return err
 		}
-		pr.removed("helper schema %s (sequence functions) on the proxy", m.helperSchema())
+		pr.removed("helper schema %s (sequence functions, the pause's parents) on the proxy", m.helperSchema())
 	}
 	for _, t := range types {
 		ok, err := pr.r.tryDrop(ctx, pr.proxy, "DROP TYPE IF EXISTS "+t)
