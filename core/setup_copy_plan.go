@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // SetupCopy is what setup copied itself, from the snapshot its slot starts at, before
@@ -157,57 +156,6 @@ func (p *setupPlan) publishedFirst() []catalogTable {
 		out[i] = t.catalogTable
 	}
 	return out
-}
-
-// publishOnly makes an existing publication hold exactly the tables setup copies, before
-// the slot is made: a run that stopped before subscribing may have left others in it, which
-// a subscription made with copy_data = false would count as copied.
-func (p *setupPlan) publishOnly(ctx context.Context, r *runner) error {
-	name := ident(p.opts.name())
-	if !p.pst.viaRoot {
-		if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s SET (publish_via_partition_root = true)", name), ""); err != nil {
-			return err
-		}
-	}
-	want := catalogNames(p.publishedFirst())
-	same := len(want) == len(p.pst.published)
-	for _, t := range want {
-		same = same && slices.Contains(p.pst.published, t)
-	}
-	if same && !p.roleMetaChanged() {
-		return nil
-	}
-	if !same {
-		if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s SET TABLE %s", name, joinNames(want)), ""); err != nil {
-			return err
-		}
-	}
-	return p.recordMeta(ctx, r)
-}
-
-// publishRest adds the tables setup left to the workers once the subscription exists: its
-// refresh has the workers copy each from a snapshot of its own, and stream it from there.
-func (p *setupPlan) publishRest(ctx context.Context, r *runner) error {
-	if p.copy == nil || len(p.copy.workers) == 0 {
-		return nil
-	}
-	name := ident(p.opts.name())
-	if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s", name, joinNames(catalogNames(p.copy.workers))), ""); err != nil {
-		return err
-	}
-	if err := p.recordMeta(ctx, r); err != nil {
-		return err
-	}
-	return r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", name), "")
-}
-
-// joinNames is a comma-separated list of quoted table names.
-func joinNames(tables []TableName) string {
-	out := make([]string, len(tables))
-	for i, t := range tables {
-		out[i] = t.String()
-	}
-	return strings.Join(out, ", ")
 }
 
 // String says what setup copied, for people.
