@@ -140,6 +140,15 @@ func existingTables(ctx context.Context, s *server, tables []TableName) ([]Table
 	return tablesMatching(ctx, s, tables, "to_regclass(t) IS NOT NULL")
 }
 
+// quotedNames are tables' qualified, quoted names, for a query's text[] parameter.
+func quotedNames(tables []catalogTable) []string {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+	}
+	return names
+}
+
 func catalogNames(tables []catalogTable) []TableName {
 	out := make([]TableName, len(tables))
 	for i, t := range tables {

@@ -82,11 +82,7 @@ func copyRemedy(a *CopyAdvice) Remedy {
 // (unless byWorkers), and the replica's of the rest with its settings and with the
 // suggested ones.
 func adviseCopy(ctx context.Context, primary, replica *server, tables []catalogTable, subscription string, byWorkers bool) (*CopyAdvice, error) {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = t.String()
-	}
-	sizes, err := readTableSizes(ctx, primary, names)
+	sizes, err := readTableSizes(ctx, primary, quotedNames(tables))
 	if err != nil {
 		return nil, err
 	}

@@ -72,10 +72,7 @@ func (p *setupPlan) leaveCopyToWorkers(ctx context.Context, r *runner, cause err
 	if len(rest) == 0 {
 		return nil
 	}
-	if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s", ident(p.opts.name()), joinNames(catalogNames(rest))), ""); err != nil {
-		return err
-	}
-	return p.recordMeta(ctx, r)
+	return p.addToPublication(ctx, r, rest)
 }
 
 // snapshotCopy is one run of setup's copy: the slot's snapshot read on the primary's

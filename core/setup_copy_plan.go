@@ -60,11 +60,7 @@ func (p *setupPlan) planCopy(ctx context.Context) error {
 		p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("every table is copied by the replica's sync workers, a table at a time each: %s may not set session_replication_role on the replica, which copying as replication does needs (a superuser may, or on PostgreSQL 15+ a user granted SET on that parameter)", p.opts.Replica.User()))
 		return nil
 	}
-	names := make([]string, len(p.tables.publish))
-	for i, t := range p.tables.publish {
-		names[i] = t.String()
-	}
-	sizes, err := readTableSizes(ctx, p.primary, names)
+	sizes, err := readTableSizes(ctx, p.primary, quotedNames(p.tables.publish))
 	if err != nil {
 		return err
 	}
@@ -111,16 +107,12 @@ func maySetReplicationRoleSQL(major int) string {
 // none (COPY needs a column) is left out, for the workers. The sentinel table may not exist
 // yet: setup makes it, with sentinelColumns.
 func copyColumns(ctx context.Context, primary *server, tables []catalogTable, sentinel TableName) (copied []copiedTable, none []catalogTable, err error) {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = t.String()
-	}
 	cols := map[string]string{sentinel.String(): sentinelColumns}
 	rows, err := primary.conn.Query(ctx, `SELECT t.name, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
 		FROM unnest($1::text[]) AS t(name)
 		JOIN pg_attribute a ON a.attrelid = to_regclass(t.name)
 		WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-		GROUP BY t.name`, names)
+		GROUP BY t.name`, quotedNames(tables))
 	if err != nil {
 		return nil, nil, wrapRole(primary, "read the columns to copy", err)
 	}

@@ -152,7 +152,7 @@ func (p *setupPlan) publishOnly(ctx context.Context, r *runner) error {
 		return nil
 	}
 	if !same {
-		if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s SET TABLE %s", name, joinNames(want)), ""); err != nil {
+		if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s SET TABLE %s", name, tableList(want)), ""); err != nil {
 			return err
 		}
 	}
@@ -165,21 +165,16 @@ func (p *setupPlan) publishRest(ctx context.Context, r *runner) error {
 	if p.copy == nil || len(p.copy.workers) == 0 {
 		return nil
 	}
-	name := ident(p.opts.name())
-	if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s", name, joinNames(catalogNames(p.copy.workers))), ""); err != nil {
+	if err := p.addToPublication(ctx, r, p.copy.workers); err != nil {
 		return err
 	}
-	if err := p.recordMeta(ctx, r); err != nil {
-		return err
-	}
-	return r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", name), "")
+	return r.exec(ctx, p.replica, fmt.Sprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", ident(p.opts.name())), "")
 }
 
-// joinNames is a comma-separated list of quoted table names.
-func joinNames(tables []TableName) string {
-	out := make([]string, len(tables))
-	for i, t := range tables {
-		out[i] = t.String()
+// addToPublication publishes tables too, and records the selection again.
+func (p *setupPlan) addToPublication(ctx context.Context, r *runner, tables []catalogTable) error {
+	if err := r.exec(ctx, p.primary, fmt.Sprintf("ALTER PUBLICATION %s ADD TABLE %s", ident(p.opts.name()), tableList(catalogNames(tables))), ""); err != nil {
+		return err
 	}
-	return strings.Join(out, ", ")
+	return p.recordMeta(ctx, r)
 }
